@@ -1,0 +1,84 @@
+// Command cipconform is the conformance harness for the Collect investigation package API.
+// See `cipconform --help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes. They are documented in README.md and in --help.
+const (
+	exitOK       = 0 // the job was done and passed
+	exitFailed   = 1 // conformance failures
+	exitUsage    = 2 // usage or configuration error
+	exitCannotDo = 3 // the job could not be done (target unreachable, server failed)
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+type verb struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func verbs() []verb {
+	return []verb{
+		{"serve", "run the reference implementation and print the CIP_ variables to test it", serveVerb},
+		{"example", "start the reference and send it the seed's example request", exampleVerb},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return exitOK
+	case "--version", "version":
+		return versionVerb(stdout)
+	}
+	for _, v := range verbs() {
+		if v.name == args[0] {
+			return v.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "cipconform: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "cipconform - conformance harness for the Defender ATP \"Collect investigation package\" API")
+	fmt.Fprintln(w, "\nUsage: cipconform COMMAND [flags]   (cipconform COMMAND --help for a command's flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, v := range verbs() {
+		fmt.Fprintf(w, "  %-10s %s\n", v.name, v.summary)
+	}
+	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version and the digest of the embedded spec")
+	fmt.Fprint(w, exitCodesHelp)
+}
+
+const exitCodesHelp = `
+Exit codes:
+  0  done, and everything passed
+  1  conformance failures
+  2  usage or configuration error
+  3  the job could not be done (target unreachable, server failed to start)
+`
