@@ -1,0 +1,151 @@
+package checks
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/cipconform/cipconform/fixtures/seed"
+	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/harness"
+)
+
+// Comments whose exact echo in requestorComment is checked.
+var (
+	unicodeComment = "  Forensics: \u00e9\u00e8 \u00fc \u65e5\u672c\u8a9e \u0645\u0631\u062d\u0628\u0627 \U0001F50D \"quoted\" \\ back\tslash  "
+	longComment    = strings.Repeat("Collect forensics due to alert 1234 \u2014 evidence for case #42; ", 64) // about 4 KB
+)
+
+var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// commentBody is a valid request body with this Comment.
+func commentBody(comment string) []byte {
+	body, _ := json.Marshal(map[string]string{"Comment": comment})
+	return body
+}
+
+// create sends a valid request by a role for a machine and returns the exchange and the
+// decoded MachineAction; it fails the check unless the answer is 201 with a JSON object.
+func create(g Gomega, env *harness.Env, machine string, role harness.Role, comment string) (*harness.Exchange, map[string]any) {
+	ex := env.Send(harness.Request{
+		Label:  fmt.Sprintf("a valid request by the %s for machine %s", role, machine),
+		Method: http.MethodPost,
+		URL:    env.URL(machine),
+		Auth:   env.Bearer(role),
+		Body:   commentBody(comment),
+	})
+	g.Expect(ex).To(harness.HaveStatus(http.StatusCreated))
+	var action map[string]any
+	g.Expect(json.Unmarshal(ex.Body(), &action)).To(Succeed(), "%s: the 201 body is not a JSON object\n%s", ex.Label, ex.Summary())
+	return ex, action
+}
+
+// property reads a string property of a MachineAction, failing the check when it is absent
+// or not a string.
+func property(g Gomega, ex *harness.Exchange, action map[string]any, name string) string {
+	raw, ok := action[name]
+	g.Expect(ok).To(BeTrue(), "the MachineAction has no %q\n%s", name, ex.Summary())
+	s, ok := raw.(string)
+	g.Expect(ok).To(BeTrue(), "%q is %T, not a string\n%s", name, raw, ex.Summary())
+	return s
+}
+
+func parseUTC(g Gomega, ex *harness.Exchange, action map[string]any, name string) time.Time {
+	value := property(g, ex, action, name)
+	t, err := time.Parse(time.RFC3339Nano, value)
+	g.Expect(err).NotTo(HaveOccurred(), "%q = %q is not an RFC 3339 date-time\n%s", name, value, ex.Summary())
+	_, offset := t.Zone()
+	g.Expect(offset).To(BeZero(), "%q = %q is not in UTC (the name says Utc; want Z)\n%s", name, value, ex.Summary())
+	return t
+}
+
+func createChecks(op *spec.Operation) []harness.Check {
+	el := func(pointer string) string { return op.Element("201", pointer) }
+	positive := func(id, title, element string, level harness.Level, run func(g Gomega, env *harness.Env)) harness.Check {
+		return harness.Check{ID: id, Title: title, Element: element, Level: level, Safety: harness.CreatesAction, Kind: "create", Machines: 1, Run: run}
+	}
+	echo := func(comment string) func(g Gomega, env *harness.Env) {
+		return func(g Gomega, env *harness.Env) {
+			ex, action := create(g, env, env.Machines[0], harness.Admin, comment)
+			got := property(g, ex, action, "requestorComment")
+			g.Expect(got).To(Equal(comment), "requestorComment must be the Comment exactly (%d bytes sent, %d returned)\n%s", len(comment), len(got), ex.Summary())
+		}
+	}
+	return []harness.Check{
+		positive("CIP-CREATE-001", "A Security Administrator's valid request gets 201 Created", el(""), harness.Must,
+			func(g Gomega, env *harness.Env) { create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment) }),
+		positive("CIP-CREATE-002", "The 201 response has a JSON content type", el("Content-Type"), harness.Must,
+			func(g Gomega, env *harness.Env) {
+				ex, _ := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
+				media, _, err := mime.ParseMediaType(ex.Header().Get("Content-Type"))
+				g.Expect(err).NotTo(HaveOccurred(), "unreadable Content-Type\n%s", ex.Summary())
+				g.Expect(media).To(Equal("application/json"), "the 201 must be application/json\n%s", ex.Summary())
+			}),
+		positive("CIP-CREATE-003", "The 201 response conforms to the spec: every MachineAction violation listed", el("#/components/schemas/MachineAction"), harness.Must,
+			func(g Gomega, env *harness.Env) {
+				ex, _ := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
+				g.Expect(ex).To(harness.ConformToOperation(env.Op))
+			}),
+		positive("CIP-CREATE-004", "type is CollectInvestigationPackage", el("/type"), harness.Must,
+			func(g Gomega, env *harness.Env) {
+				ex, action := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
+				g.Expect(property(g, ex, action, "type")).To(Equal("CollectInvestigationPackage"), "%s", ex.Summary())
+			}),
+		positive("CIP-CREATE-005", "requestorComment is the Comment exactly: the seed's comment", el("/requestorComment"), harness.Must, echo(seed.ExampleComment)),
+		positive("CIP-CREATE-006", "requestorComment is the Comment exactly: unicode, quotes and surrounding whitespace", el("/requestorComment"), harness.Must, echo(unicodeComment)),
+		positive("CIP-CREATE-007", "requestorComment is the Comment exactly: a comment of about 4 KB", el("/requestorComment"), harness.Must, echo(longComment)),
+		positive("CIP-CREATE-008", "machineId is the machine id of the path", el("/machineId"), harness.Should,
+			func(g Gomega, env *harness.Env) {
+				ex, action := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
+				g.Expect(property(g, ex, action, "machineId")).To(Equal(env.Machines[0]), "%s", ex.Summary())
+			}),
+		positive("CIP-CREATE-009", "A new action's status is Pending or InProgress", el("/status"), harness.Must,
+			func(g Gomega, env *harness.Env) {
+				ex, action := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
+				g.Expect(property(g, ex, action, "status")).To(BeElementOf("Pending", "InProgress"), "%s", ex.Summary())
+			}),
+		{
+			ID: "CIP-CREATE-010", Title: "id is a GUID, different for each action", Element: el("/id"),
+			Level: harness.Must, Safety: harness.CreatesAction, Kind: "create", Machines: 2,
+			Run: func(g Gomega, env *harness.Env) {
+				first, a := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
+				second, b := create(g, env, env.Machines[1], harness.Admin, seed.ExampleComment)
+				idA, idB := property(g, first, a, "id"), property(g, second, b, "id")
+				g.Expect(idA).To(MatchRegexp(guidPattern.String()), "id is not a GUID\n%s", first.Summary())
+				g.Expect(idB).To(MatchRegexp(guidPattern.String()), "id is not a GUID\n%s", second.Summary())
+				g.Expect(strings.EqualFold(idA, idB)).To(BeFalse(), "two actions share the id %s\n%s\n%s", idA, first.Summary(), second.Summary())
+			},
+		},
+		positive("CIP-CREATE-011", "creationDateTimeUtc and lastUpdateTimeUtc are UTC and close to now", el("/creationDateTimeUtc"), harness.Must,
+			func(g Gomega, env *harness.Env) {
+				before := time.Now()
+				ex, action := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
+				after := time.Now()
+				skew := env.Config.ClockSkew
+				for _, name := range []string{"creationDateTimeUtc", "lastUpdateTimeUtc"} {
+					t := parseUTC(g, ex, action, name)
+					g.Expect(t).To(BeTemporally(">=", before.Add(-skew)), "%s is more than %s (CIP_CLOCK_SKEW) before the request\n%s", name, skew, ex.Summary())
+					g.Expect(t).To(BeTemporally("<=", after.Add(skew)), "%s is more than %s (CIP_CLOCK_SKEW) after the response\n%s", name, skew, ex.Summary())
+				}
+			}),
+		positive("CIP-CREATE-012", "lastUpdateTimeUtc is not before creationDateTimeUtc", el("/lastUpdateTimeUtc"), harness.Must,
+			func(g Gomega, env *harness.Env) {
+				ex, action := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
+				created, updated := parseUTC(g, ex, action, "creationDateTimeUtc"), parseUTC(g, ex, action, "lastUpdateTimeUtc")
+				g.Expect(updated).To(BeTemporally(">=", created), "%s", ex.Summary())
+			}),
+		{
+			ID: "CIP-CREATE-013", Title: "A Global Administrator's valid request gets 201 Created", Element: op.Element("201", "x-permissions Global admin"),
+			Level: harness.Must, Safety: harness.CreatesAction, Kind: "create", Machines: 1, Roles: []harness.Role{harness.GlobalAdmin},
+			Run: func(g Gomega, env *harness.Env) {
+				create(g, env, env.Machines[0], harness.GlobalAdmin, seed.ExampleComment)
+			},
+		},
+	}
+}

@@ -1,0 +1,286 @@
+// Package config is the one configuration of a conformance run. Each field's yaml tag is its
+// name everywhere: the key in a config file, the flag (--machine-ids for machine_ids) and the
+// environment variable (CIP_MACHINE_IDS), so the three never drift. Precedence: flag > env > file.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v4"
+)
+
+// EnvPrefix starts every environment variable of the harness.
+const EnvPrefix = "CIP_"
+
+// Secret is a value that never appears in a report, a log line or a reproduction command.
+type Secret string
+
+// Redacted is what a set secret looks like wherever it is shown.
+const Redacted = "[REDACTED]"
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return Redacted
+}
+
+// MarshalText keeps secrets out of JSON and YAML renderings of a Config.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Config is everything a run needs to know. The help tag is the flag's and the docs' text.
+type Config struct {
+	Target           string        `yaml:"target" help:"base URL that replaces the spec's server, e.g. https://staging.example.com/api; empty: the embedded reference implementation"`
+	MachineIDs       []string      `yaml:"machine_ids" help:"comma-separated ids of machines that exist on the target; each check that creates an action gets machines of its own"`
+	UnknownMachineID string        `yaml:"unknown_machine_id" help:"a machine id that does not exist on the target (default: a random id)"`
+	TokenAdmin       Secret        `yaml:"token_admin" help:"bearer token of a Security Administrator"`
+	TokenGlobalAdmin Secret        `yaml:"token_global_admin" help:"bearer token of a Global Administrator (checks that need it are skipped without it)"`
+	TokenReader      Secret        `yaml:"token_reader" help:"bearer token of a valid identity without permission, e.g. a Security Reader"`
+	TokenExpired     Secret        `yaml:"token_expired" help:"an expired bearer token of the target's issuer"`
+	Timeout          time.Duration `yaml:"timeout" help:"timeout of each request"`
+	MaxResponseBytes int64         `yaml:"max_response_bytes" help:"largest response body read; a longer one fails the check"`
+	CAFile           string        `yaml:"ca_file" help:"PEM file of CA certificates to trust besides the system's"`
+	Insecure         bool          `yaml:"insecure" help:"skip TLS certificate verification (loudly warned; never for production)"`
+	ClockSkew        time.Duration `yaml:"clock_skew" help:"how far the target's timestamps may be from the harness's clock"`
+}
+
+// Defaults are the values of fields nobody set.
+func Defaults() Config {
+	return Config{Timeout: 10 * time.Second, MaxResponseBytes: 1 << 20, ClockSkew: 5 * time.Minute}
+}
+
+// Field describes one setting, for flags, help and docs.
+type Field struct {
+	Name string // the yaml key
+	Env  string
+	Flag string
+	Help string
+	Kind string // string, list, secret, duration, bool, int
+}
+
+// Fields lists the settings in declaration order.
+func Fields() []Field {
+	t := reflect.TypeFor[Config]()
+	fields := make([]Field, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("yaml")
+		fields = append(fields, Field{
+			Name: name,
+			Env:  EnvPrefix + strings.ToUpper(name),
+			Flag: strings.ReplaceAll(name, "_", "-"),
+			Help: f.Tag.Get("help"),
+			Kind: kindOf(f.Type),
+		})
+	}
+	return fields
+}
+
+func kindOf(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[Secret]():
+		return "secret"
+	case t == reflect.TypeFor[time.Duration]():
+		return "duration"
+	case t.Kind() == reflect.Slice:
+		return "list"
+	case t.Kind() == reflect.Bool:
+		return "bool"
+	case t.Kind() == reflect.Int64:
+		return "int"
+	default:
+		return "string"
+	}
+}
+
+// Flags holds the values given on a command line. Bind it to a FlagSet, parse, then Load.
+type Flags struct {
+	file   string
+	values map[string]*string // by yaml name; nil until set
+}
+
+// BindFlags registers one flag per setting, plus --config FILE, on fs.
+func BindFlags(fs *flag.FlagSet) *Flags {
+	fl := &Flags{values: map[string]*string{}}
+	fs.Func("config", "YAML `FILE` with settings (keys as below; flags and "+EnvPrefix+" variables override it; env "+EnvPrefix+"CONFIG)", func(v string) error {
+		fl.file = v
+		return nil
+	})
+	for _, f := range Fields() {
+		usage := fmt.Sprintf("%s (env %s)", f.Help, f.Env)
+		if f.Kind == "bool" {
+			fs.BoolFunc(f.Flag, usage, func(v string) error {
+				if _, err := strconv.ParseBool(v); err != nil {
+					return err
+				}
+				fl.values[f.Name] = &v
+				return nil
+			})
+			continue
+		}
+		fs.Func(f.Flag, usage, func(v string) error {
+			fl.values[f.Name] = &v
+			return nil
+		})
+	}
+	return fl
+}
+
+// Load builds the configuration: defaults, then the file (from --config or CIP_CONFIG), then
+// CIP_ variables from getenv, then flags (fl may be nil). The result is validated.
+func Load(fl *Flags, getenv func(string) string) (Config, error) {
+	cfg := Defaults()
+	file := getenv(EnvPrefix + "CONFIG")
+	if fl != nil && fl.file != "" {
+		file = fl.file
+	}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return Config{}, fmt.Errorf("config file: %w", err)
+		}
+		if err := decodeFile(data, &cfg); err != nil {
+			return Config{}, fmt.Errorf("config file %s: %w", file, err)
+		}
+	}
+	for _, f := range Fields() {
+		if v := getenv(f.Env); v != "" {
+			if err := set(&cfg, f.Name, v); err != nil {
+				return Config{}, fmt.Errorf("%s: %w", f.Env, err)
+			}
+		}
+	}
+	if fl != nil {
+		for _, f := range Fields() {
+			if v := fl.values[f.Name]; v != nil {
+				if err := set(&cfg, f.Name, *v); err != nil {
+					return Config{}, fmt.Errorf("--%s: %w", f.Flag, err)
+				}
+			}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func decodeFile(data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var file struct {
+		Config `yaml:",inline"`
+	}
+	file.Config = *cfg
+	if err := dec.Decode(&file); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	*cfg = file.Config
+	return nil
+}
+
+// set assigns a textual value to the field with this yaml name.
+func set(cfg *Config, name, value string) error {
+	v := reflect.ValueOf(cfg).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("yaml") != name {
+			continue
+		}
+		field := v.Field(i)
+		switch kindOf(t.Field(i).Type) {
+		case "duration":
+			d, err := time.ParseDuration(value)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration (like 10s or 2m)", value)
+			}
+			field.SetInt(int64(d))
+		case "bool":
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", value)
+			}
+			field.SetBool(b)
+		case "int":
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number", value)
+			}
+			field.SetInt(n)
+		case "list":
+			var items []string
+			for item := range strings.SplitSeq(value, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					items = append(items, item)
+				}
+			}
+			field.Set(reflect.ValueOf(items))
+		default:
+			field.SetString(value)
+		}
+		return nil
+	}
+	return fmt.Errorf("no setting %q", name)
+}
+
+// Validate reports the first setting that cannot work, saying what to do.
+func (c Config) Validate() error {
+	if c.Target != "" {
+		u, err := url.Parse(c.Target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%sTARGET %q: want an absolute http:// or https:// base URL, like https://staging.example.com/api", EnvPrefix, c.Target)
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%sTARGET %q: a base URL has no query or fragment", EnvPrefix, c.Target)
+		}
+		if c.TokenAdmin == "" {
+			return fmt.Errorf("%sTOKEN_ADMIN is required with %sTARGET: the token of a Security Administrator of the target", EnvPrefix, EnvPrefix)
+		}
+	}
+	if c.Timeout <= 0 {
+		return fmt.Errorf("%sTIMEOUT %s: want a positive duration", EnvPrefix, c.Timeout)
+	}
+	if c.MaxResponseBytes <= 0 {
+		return fmt.Errorf("%sMAX_RESPONSE_BYTES %d: want a positive size", EnvPrefix, c.MaxResponseBytes)
+	}
+	if c.ClockSkew < 0 {
+		return fmt.Errorf("%sCLOCK_SKEW %s: want zero or more", EnvPrefix, c.ClockSkew)
+	}
+	if c.CAFile != "" {
+		if _, err := os.Stat(c.CAFile); err != nil {
+			return fmt.Errorf("%sCA_FILE: %w", EnvPrefix, err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range c.MachineIDs {
+		if seen[id] {
+			return fmt.Errorf("%sMACHINE_IDS lists %q twice: each machine may serve one check", EnvPrefix, id)
+		}
+		seen[id] = true
+		if id == c.UnknownMachineID {
+			return fmt.Errorf("%sUNKNOWN_MACHINE_ID %q is also in %sMACHINE_IDS", EnvPrefix, id, EnvPrefix)
+		}
+	}
+	return nil
+}
+
+// Secrets returns the secret values that are set, for redaction.
+func (c Config) Secrets() []string {
+	var out []string
+	for _, s := range []Secret{c.TokenAdmin, c.TokenGlobalAdmin, c.TokenReader, c.TokenExpired} {
+		if s != "" {
+			out = append(out, string(s))
+		}
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+// Package conformance is the Ginkgo suite: it turns the check catalogue into specs, one It
+// per check, labelled for --label-filter, and attaches each check's exchanges to the report.
+// Importing it registers the specs; the test binary (go test, ginkgo) and the cipconform
+// runner each say where the configuration comes from (Use) and call RunSpecs.
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/cipconform/cipconform/suites/checks"
+	"github.com/cipconform/cipconform/suites/config"
+	"github.com/cipconform/cipconform/suites/harness"
+)
+
+// Report entry names, read back by the runner's reports.
+const (
+	EntryCheck    = "cip.check"
+	EntryExchange = "cip.exchange"
+	EntryOutcome  = "cip.outcome"
+)
+
+// CheckInfo is the report entry that identifies a spec's check.
+type CheckInfo struct {
+	ID      string         `json:"id"`
+	Title   string         `json:"title"`
+	Element string         `json:"element"`
+	Level   harness.Level  `json:"level"`
+	Safety  harness.Safety `json:"safety"`
+	Kind    string         `json:"kind"`
+}
+
+// Ginkgo needs these as package state: the tree is built once, and the suite is made ready
+// in BeforeSuite for the specs of this process.
+var (
+	configSource = func() (config.Config, error) { return config.Defaults(), nil }
+	suite        *harness.Suite
+	catalogue    = mustCatalogue()
+)
+
+// Use sets where the configuration comes from; call it before RunSpecs.
+func Use(source func() (config.Config, error)) { configSource = source }
+
+func mustCatalogue() []harness.Check {
+	c, err := checks.Load()
+	if err != nil {
+		panic(fmt.Sprintf("cipconform: the check catalogue cannot be built: %v", err))
+	}
+	return c
+}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	cfg, err := configSource()
+	if err != nil {
+		Fail("configuration: " + err.Error())
+	}
+	if cfg.Insecure {
+		fmt.Fprintln(GinkgoWriter, "WARNING: TLS certificate verification is OFF (CIP_INSECURE): the target's identity is not checked.")
+	}
+	s, err := harness.NewSuite(ctx, cfg, catalogue)
+	if err != nil {
+		Fail(err.Error())
+	}
+	suite = s
+	DeferCleanup(func() error { return suite.Close() })
+}, NodeTimeout(2*time.Minute))
+
+var _ = Describe("collectInvestigationPackage", func() {
+	kinds := []string{}
+	byKind := map[string][]harness.Check{}
+	for _, c := range catalogue {
+		if _, seen := byKind[c.Kind]; !seen {
+			kinds = append(kinds, c.Kind)
+		}
+		byKind[c.Kind] = append(byKind[c.Kind], c)
+	}
+	for _, kind := range kinds {
+		Describe(kind, func() {
+			for _, c := range byKind[kind] {
+				It(c.Name(), Label(c.Labels()...), func(ctx SpecContext) { runCheck(ctx, c) })
+			}
+		})
+	}
+})
+
+func runCheck(ctx context.Context, c harness.Check) {
+	AddReportEntry(EntryCheck, CheckInfo{ID: c.ID, Title: c.Title, Element: c.Element, Level: c.Level, Safety: c.Safety, Kind: c.Kind}, ReportEntryVisibilityNever)
+	env := suite.Env(ctx, c, harness.Hooks{
+		Fail: func(m string) { Fail(m, 2) },
+		Skip: func(m string) { Skip(m) },
+		Error: func(m string) {
+			AddReportEntry(EntryOutcome, string(harness.Errored), ReportEntryVisibilityNever)
+			Fail("ERROR (the target could not be used): "+m, 2)
+		},
+	})
+	defer func() {
+		for _, ex := range env.Exchanges() {
+			AddReportEntry(EntryExchange, ex, ReportEntryVisibilityNever)
+		}
+	}()
+	env.Prepare()
+	c.Run(env.Gomega(), env)
+}

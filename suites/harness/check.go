@@ -1,0 +1,213 @@
+// Package harness is the generic machinery that runs the check catalogue against a target:
+// the check type, the HTTP client with capture and redaction, the matchers that judge
+// responses against the spec, and the allocation of the target's machines to checks.
+// It knows nothing of any particular check, nor of Ginkgo: the suites adapt it.
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/onsi/gomega"
+
+	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/config"
+)
+
+// Level is the requirement level of a check.
+type Level string
+
+const (
+	Must   Level = "MUST"
+	Should Level = "SHOULD"
+)
+
+// Safety says what a check does to the target when the target conforms.
+type Safety string
+
+const (
+	// ReadOnly checks send only requests a conformant target refuses: nothing is created.
+	ReadOnly Safety = "read-only"
+	// CreatesAction checks ask machines to collect an investigation package.
+	CreatesAction Safety = "creates-action"
+)
+
+// Role names an identity whose token a check uses.
+type Role string
+
+const (
+	Admin       Role = "admin"
+	GlobalAdmin Role = "global-admin"
+	Reader      Role = "reader"
+	Expired     Role = "expired"
+)
+
+// Check is one entry of the catalogue: what is verified, where the spec says so, and how.
+type Check struct {
+	ID      string // stable: reports, baselines and label filters key on it
+	Title   string
+	Element string // the spec element verified: operationId, response code, JSON pointer
+	Level   Level
+	Safety  Safety
+	Kind    string // create, duplicate, auth, body, routing, errors
+	// Machines is how many machines of its own the check needs (CreatesAction checks).
+	Machines int
+	// Roles are the identities whose tokens the check needs; it is skipped without them.
+	Roles []Role
+	Run   func(g gomega.Gomega, env *Env)
+}
+
+// Name is the check's stable test name.
+func (c Check) Name() string { return c.ID + ": " + c.Title }
+
+// Labels are the Ginkgo labels of the check, for --label-filter: its ID, "level:MUST",
+// "safety:read-only" and "kind:auth".
+func (c Check) Labels() []string {
+	return []string{c.ID, "level:" + string(c.Level), "safety:" + string(c.Safety), "kind:" + c.Kind}
+}
+
+// Hooks end a check from inside: each must not return (Ginkgo's Fail and Skip panic; the
+// plain executor panics with its own values).
+type Hooks struct {
+	Fail  func(message string)
+	Skip  func(message string)
+	Error func(message string) // the target is unusable: an error, not a failure
+}
+
+// Env is what a check runs with: its own machines, the client and the operation.
+type Env struct {
+	Ctx            context.Context
+	Check          Check
+	Op             *spec.Operation
+	Config         config.Config
+	Machines       []string // the check's own, len(Machines) == Check.Machines
+	ProbeMachine   string   // an existing machine for read-only checks
+	UnknownMachine string
+
+	suite     *Suite
+	hooks     Hooks
+	exchanges []*Exchange
+}
+
+// Gomega returns an assertion handle whose failures name the check ID.
+func (e *Env) Gomega() gomega.Gomega {
+	return gomega.NewGomega(func(message string, _ ...int) {
+		e.hooks.Fail(e.Check.ID + ": " + message)
+	})
+}
+
+// Exchanges are the requests the check sent, in order, with their responses.
+func (e *Env) Exchanges() []*Exchange { return e.exchanges }
+
+// Skip ends the check as skipped.
+func (e *Env) Skip(reason string) { e.hooks.Skip(e.Check.ID + ": " + reason) }
+
+// URL is the operation's URL for a machine on the target.
+func (e *Env) URL(machine string) string {
+	u, err := e.Op.URL(e.suite.Target, map[string]string{"id": machine})
+	if err != nil {
+		e.hooks.Error(e.Check.ID + ": " + err.Error())
+	}
+	return u
+}
+
+// Bearer is the Authorization of a role's token.
+func (e *Env) Bearer(role Role) *Auth {
+	token := e.suite.token(role)
+	if token == "" {
+		e.Skip(fmt.Sprintf("no token for the %s identity (%s)", role, roleEnv(role)))
+	}
+	return &Auth{Value: "Bearer " + token, Shown: "Bearer $" + roleEnv(role)}
+}
+
+// Tampered is a role's token with its last four characters replaced: a wrong signature.
+func (e *Env) Tampered(role Role) *Auth {
+	token := e.suite.token(role)
+	if len(token) < 8 {
+		e.Skip(fmt.Sprintf("the %s token is too short to alter", role))
+	}
+	suffix := "AAAA"
+	if strings.HasSuffix(token, suffix) {
+		suffix = "BBBB"
+	}
+	return &Auth{Value: "Bearer " + token[:len(token)-4] + suffix, Shown: "Bearer ${" + roleEnv(role) + "%????}" + suffix}
+}
+
+// Literal is an Authorization value that is no secret.
+func Literal(value string) *Auth { return &Auth{Value: value, Shown: value} }
+
+func roleEnv(role Role) string {
+	return config.EnvPrefix + "TOKEN_" + strings.ReplaceAll(strings.ToUpper(string(role)), "-", "_")
+}
+
+// Send sends a request, records the exchange and returns it. When the target cannot be used
+// (refused, timed out), the check ends as an error.
+func (e *Env) Send(r Request) *Exchange {
+	ex := e.suite.client.Do(e.Ctx, r)
+	e.exchanges = append(e.exchanges, ex)
+	if ex.Unusable {
+		e.hooks.Error(fmt.Sprintf("%s: %s: %s", e.Check.ID, r.Label, ex.Error))
+	}
+	return ex
+}
+
+// Outcome is how a check ended.
+type Outcome string
+
+const (
+	Passed  Outcome = "passed"
+	Failed  Outcome = "failed"
+	Skipped Outcome = "skipped"
+	Errored Outcome = "error"
+)
+
+// Result is a check's outcome outside Ginkgo.
+type Result struct {
+	Check     Check
+	Outcome   Outcome
+	Message   string
+	Exchanges []*Exchange
+}
+
+type ending struct {
+	outcome Outcome
+	message string
+}
+
+// Execute runs one check outside Ginkgo (the self-test and the harness's own tests do):
+// assertions and skips end it through panics that are recovered here.
+func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
+	env := s.Env(ctx, c, Hooks{
+		Fail:  func(m string) { panic(ending{Failed, m}) },
+		Skip:  func(m string) { panic(ending{Skipped, m}) },
+		Error: func(m string) { panic(ending{Errored, m}) },
+	})
+	res = Result{Check: c, Outcome: Passed}
+	defer func() {
+		res.Exchanges = env.exchanges
+		if p := recover(); p != nil {
+			end, ok := p.(ending)
+			if !ok {
+				panic(p)
+			}
+			res.Outcome, res.Message = end.outcome, end.message
+		}
+	}()
+	env.Prepare()
+	c.Run(env.Gomega(), env)
+	return res
+}
+
+// Prepare skips the check when what it needs is missing: machines or tokens.
+func (e *Env) Prepare() {
+	if len(e.Machines) < e.Check.Machines {
+		e.Skip(fmt.Sprintf("needs %d machine(s) of its own, but %sMACHINE_IDS has too few: this catalogue needs %d in all (plus one for read-only checks)",
+			e.Check.Machines, config.EnvPrefix, e.suite.MachinesNeeded))
+	}
+	for _, role := range e.Check.Roles {
+		if e.suite.token(role) == "" {
+			e.Skip(fmt.Sprintf("no token for the %s identity: set %s", role, roleEnv(role)))
+		}
+	}
+}

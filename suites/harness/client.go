@@ -1,0 +1,273 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cipconform/cipconform/suites/config"
+)
+
+// Auth is the Authorization header of a request: the value sent, and how reports and the curl
+// command show it (a shell expression such as "Bearer $CIP_TOKEN_ADMIN", never the secret).
+type Auth struct {
+	Value string
+	Shown string
+}
+
+// Request is what a check asks the client to send.
+type Request struct {
+	Label  string // what this request is for, in reports: "no Authorization header"
+	Method string
+	URL    string
+	Auth   *Auth   // nil: no Authorization header
+	Type   *string // the Content-Type; nil: application/json; a pointer to "": no header
+	Body   []byte
+}
+
+// Exchange is one request and its response as reports show them: secrets redacted, bodies
+// as text. The raw response is kept (unexported) for validation.
+type Exchange struct {
+	Label          string            `json:"label"`
+	Method         string            `json:"method"`
+	URL            string            `json:"url"`
+	RequestHeader  map[string]string `json:"requestHeader"`
+	RequestBody    string            `json:"requestBody,omitempty"`
+	Status         int               `json:"status,omitempty"`
+	ResponseHeader map[string]string `json:"responseHeader,omitempty"`
+	ResponseBody   string            `json:"responseBody,omitempty"`
+	DurationMS     int64             `json:"durationMs"`
+	// Error says why there is no (complete) response.
+	Error string `json:"error,omitempty"`
+	// Unusable is set when the target could not be used at all (refused, timed out): the
+	// check's outcome is then an error, not a failure.
+	Unusable bool   `json:"unusable,omitempty"`
+	Curl     string `json:"curl"`
+
+	request *http.Request
+	header  http.Header
+	body    []byte
+}
+
+// Header returns the response header as received.
+func (e *Exchange) Header() http.Header { return e.header }
+
+// Body returns the response body as received (unredacted, for validation only).
+func (e *Exchange) Body() []byte { return e.body }
+
+// HTTPRequest returns the request that was sent.
+func (e *Exchange) HTTPRequest() *http.Request { return e.request }
+
+// Summary is a few lines that show a person what happened.
+func (e *Exchange) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", e.Method, e.URL)
+	for _, k := range sortedKeys(e.RequestHeader) {
+		fmt.Fprintf(&b, "%s: %s\n", k, e.RequestHeader[k])
+	}
+	if e.RequestBody != "" {
+		fmt.Fprintf(&b, "%s\n", clip(e.RequestBody, 512))
+	}
+	if e.Error != "" {
+		fmt.Fprintf(&b, "-> %s\n", e.Error)
+	} else {
+		fmt.Fprintf(&b, "-> HTTP %d %s\n", e.Status, http.StatusText(e.Status))
+		for _, k := range sortedKeys(e.ResponseHeader) {
+			fmt.Fprintf(&b, "%s: %s\n", k, e.ResponseHeader[k])
+		}
+		fmt.Fprintf(&b, "%s\n", clip(e.ResponseBody, 2048))
+	}
+	fmt.Fprintf(&b, "reproduce: %s", e.Curl)
+	return b.String()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + fmt.Sprintf("... (%d more bytes)", len(s)-n)
+}
+
+// Client sends the checks' requests: it never follows a redirect (a token must never reach
+// another host), bounds every request by a timeout and every body by a size, and records each
+// exchange with secrets redacted.
+type Client struct {
+	http     *http.Client
+	timeout  time.Duration
+	maxBody  int64
+	redactor *strings.Replacer
+}
+
+// NewClient builds the client of a configuration.
+func NewClient(cfg config.Config) (*Client, error) {
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s: no PEM certificate in it", cfg.CAFile)
+		}
+		tlsConfig.RootCAs = pool
+	}
+	tlsConfig.InsecureSkipVerify = cfg.Insecure
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: cfg.Timeout}).DialContext,
+		TLSClientConfig:       tlsConfig,
+		TLSHandshakeTimeout:   cfg.Timeout,
+		ResponseHeaderTimeout: cfg.Timeout,
+		MaxIdleConnsPerHost:   4,
+	}
+	var pairs []string
+	for _, s := range cfg.Secrets() {
+		pairs = append(pairs, s, config.Redacted)
+	}
+	return &Client{
+		http: &http.Client{
+			Transport: transport,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+		timeout:  cfg.Timeout,
+		maxBody:  cfg.MaxResponseBytes,
+		redactor: strings.NewReplacer(pairs...),
+	}, nil
+}
+
+// Redact removes every configured secret from s.
+func (c *Client) Redact(s string) string { return c.redactor.Replace(s) }
+
+// Do sends a request and records the exchange. It never returns nil.
+func (c *Client) Do(ctx context.Context, r Request) *Exchange {
+	ex := &Exchange{Label: r.Label, Method: r.Method, URL: r.URL, RequestHeader: map[string]string{}, RequestBody: c.Redact(string(r.Body))}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		ex.Error = fmt.Sprintf("cannot build the request: %v", err)
+		ex.Unusable = true
+		ex.Curl = c.curl(r)
+		return ex
+	}
+	if r.Body == nil {
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	contentType := "application/json"
+	if r.Type != nil {
+		contentType = *r.Type
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+		ex.RequestHeader["Content-Type"] = contentType
+	}
+	req.Header.Set("Accept", "application/json")
+	ex.RequestHeader["Accept"] = "application/json"
+	if r.Auth != nil {
+		req.Header.Set("Authorization", r.Auth.Value)
+		ex.RequestHeader["Authorization"] = r.Auth.Shown
+	}
+	ex.request = req
+	ex.Curl = c.curl(r)
+
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	start := time.Now()
+	resp, err := c.http.Do(req.WithContext(ctx))
+	defer func() { ex.DurationMS = time.Since(start).Milliseconds() }()
+	if err != nil {
+		ex.Error, ex.Unusable = c.describe(err), true
+		return ex
+	}
+	defer resp.Body.Close()
+	ex.Status = resp.StatusCode
+	ex.header = resp.Header
+	ex.ResponseHeader = map[string]string{}
+	for k := range resp.Header {
+		ex.ResponseHeader[k] = c.Redact(strings.Join(resp.Header.Values(k), ", "))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	ex.body = body
+	ex.ResponseBody = c.Redact(strings.ToValidUTF8(string(body), "\uFFFD"))
+	switch {
+	case err != nil:
+		ex.Error = fmt.Sprintf("reading the response body: %s", c.describe(err))
+	case int64(len(body)) > c.maxBody:
+		ex.body = body[:c.maxBody]
+		ex.Error = fmt.Sprintf("the response body is longer than %d bytes (%sMAX_RESPONSE_BYTES); stopped reading", c.maxBody, config.EnvPrefix)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		ex.Error = fmt.Sprintf("redirected (HTTP %d to %q): not followed, so the token went nowhere else; the contract has no redirects", resp.StatusCode, c.Redact(resp.Header.Get("Location")))
+	}
+	return ex
+}
+
+func (c *Client) describe(err error) string {
+	var netErr net.Error
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return fmt.Sprintf("no response within %s (%sTIMEOUT): the target hangs or is too slow", c.timeout, config.EnvPrefix)
+	case errors.Is(err, context.Canceled):
+		return "the run was cancelled"
+	case errors.As(err, &certErr):
+		return fmt.Sprintf("TLS: the target's certificate is not trusted (%v); give its CA with %sCA_FILE", certErr.Err, config.EnvPrefix)
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("cannot reach target: no such host %q", dnsErr.Name)
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return fmt.Sprintf("cannot reach target: %v", c.Redact(opErr.Err.Error()))
+	default:
+		return c.Redact(err.Error())
+	}
+}
+
+// curl renders a command that reproduces the request; secrets appear as the shell variables
+// that hold them.
+func (c *Client) curl(r Request) string {
+	parts := []string{"curl", "-i", "-X", r.Method}
+	contentType := "application/json"
+	if r.Type != nil {
+		contentType = *r.Type
+	}
+	if contentType != "" {
+		parts = append(parts, "-H", shellQuote("Content-Type: "+contentType))
+	}
+	if r.Auth != nil {
+		// Double quotes, so that the shell expands the token variable.
+		parts = append(parts, "-H", `"Authorization: `+r.Auth.Shown+`"`)
+	}
+	if r.Body != nil {
+		parts = append(parts, "--data-binary", shellQuote(c.Redact(string(r.Body))))
+	}
+	parts = append(parts, shellQuote(r.URL))
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,159 @@
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+
+	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/config"
+)
+
+// Suite is a target made ready for a catalogue: the client, the tokens, and the machines
+// assigned to each check. Without a configured target it starts the embedded reference.
+type Suite struct {
+	Config config.Config
+	Target string
+	Op     *spec.Operation
+	// MachinesNeeded is how many machines the catalogue needs: one per machine that a
+	// creates-action check asks for, plus the probe machine of the read-only checks.
+	MachinesNeeded int
+	// Embedded is the reference started for this suite, nil when a target was configured.
+	Embedded *embedded.Target
+
+	client     *Client
+	allocation map[string][]string
+	probe      string
+	unknown    string
+}
+
+// NewSuite prepares a run of checks against the configured target, or against a freshly
+// started embedded reference when none is configured. It fails fast, saying so, when the
+// target cannot be reached.
+func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, error) {
+	contract, err := spec.Load()
+	if err != nil {
+		return nil, err
+	}
+	op, err := contract.Operation(spec.OperationID)
+	if err != nil {
+		return nil, err
+	}
+	s := &Suite{Op: op}
+	s.MachinesNeeded = 1
+	for _, c := range checks {
+		s.MachinesNeeded += c.Machines
+	}
+	if cfg.Target == "" {
+		t, err := embedded.Start(embedded.Options{Machines: s.MachinesNeeded + 8})
+		if err != nil {
+			return nil, fmt.Errorf("start the embedded reference: %w", err)
+		}
+		s.Embedded = t
+		cfg.Target = t.BaseURL
+		cfg.MachineIDs = t.Machines
+		cfg.TokenAdmin = config.Secret(t.Tokens.Admin)
+		cfg.TokenGlobalAdmin = config.Secret(t.Tokens.GlobalAdmin)
+		cfg.TokenReader = config.Secret(t.Tokens.Reader)
+		cfg.TokenExpired = config.Secret(t.Tokens.Expired)
+	}
+	s.Config = cfg
+	s.Target = cfg.Target
+	if s.client, err = NewClient(cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.unknown = cfg.UnknownMachineID
+	if s.unknown == "" {
+		s.unknown = "cipconform-unknown-" + randomHex(8)
+	}
+	s.allocate(checks)
+	if err := s.preflight(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// allocate gives the probe machine to the read-only checks and consecutive machines to each
+// creates-action check in catalogue order: the same assignment in every process of a parallel
+// run, so that no check's action makes another's fail with "already running".
+func (s *Suite) allocate(checks []Check) {
+	ids := s.Config.MachineIDs
+	s.allocation = map[string][]string{}
+	if len(ids) == 0 {
+		return
+	}
+	s.probe = ids[0]
+	next := 1
+	for _, c := range checks {
+		if c.Machines == 0 {
+			continue
+		}
+		if next+c.Machines > len(ids) {
+			next = len(ids) + 1 // later checks get nothing either, keeping the order stable
+			continue
+		}
+		s.allocation[c.ID] = ids[next : next+c.Machines]
+		next += c.Machines
+	}
+}
+
+// preflight sends one harmless request (GET on the base URL, no token) so that an
+// unreachable target ends the run at once with one clear message instead of a timeout per check.
+func (s *Suite) preflight(ctx context.Context) error {
+	ex := s.client.Do(ctx, Request{Label: "preflight", Method: http.MethodGet, URL: s.Target})
+	if ex.Unusable {
+		return fmt.Errorf("cannot use target %s: %s", s.Target, ex.Error)
+	}
+	return nil
+}
+
+// Close stops the embedded reference, if any.
+func (s *Suite) Close() error {
+	if s.Embedded != nil {
+		return s.Embedded.Close()
+	}
+	return nil
+}
+
+// Env is the environment of one check.
+func (s *Suite) Env(ctx context.Context, c Check, hooks Hooks) *Env {
+	return &Env{
+		Ctx:            ctx,
+		Check:          c,
+		Op:             s.Op,
+		Config:         s.Config,
+		Machines:       s.allocation[c.ID],
+		ProbeMachine:   s.probe,
+		UnknownMachine: s.unknown,
+		suite:          s,
+		hooks:          hooks,
+	}
+}
+
+// Client is the suite's HTTP client.
+func (s *Suite) Client() *Client { return s.client }
+
+func (s *Suite) token(role Role) string {
+	switch role {
+	case Admin:
+		return string(s.Config.TokenAdmin)
+	case GlobalAdmin:
+		return string(s.Config.TokenGlobalAdmin)
+	case Reader:
+		return string(s.Config.TokenReader)
+	case Expired:
+		return string(s.Config.TokenExpired)
+	}
+	return ""
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
