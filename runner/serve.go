@@ -18,7 +18,7 @@ func serveVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free one)")
 	machines := fs.Int("machines", 64, "how many machines exist on the server")
 	pending := fs.Duration("pending", 2*time.Second, "how long a new collection stays Pending")
-	running := fs.Duration("running", time.Minute, "how long a collection then stays InProgress (a machine takes no new collection meanwhile)")
+	running := fs.Duration("running", 20*time.Second, "how long a collection then stays InProgress (a machine takes no new collection meanwhile)")
 	perMinute := fs.Int("per-minute", 100, "calls per minute per caller before 429 (documented: 100; -1: no limit)")
 	perHour := fs.Int("per-hour", 1500, "calls per hour per caller before 429 (documented: 1500; -1: no limit)")
 	quiet := fs.Bool("quiet", false, "do not log each request")

@@ -19,7 +19,7 @@ import (
 // Comments whose exact echo in requestorComment is checked.
 var (
 	unicodeComment = "  Forensics: \u00e9\u00e8 \u00fc \u65e5\u672c\u8a9e \u0645\u0631\u062d\u0628\u0627 \U0001F50D \"quoted\" \\ back\tslash  "
-	longComment    = strings.Repeat("Collect forensics due to alert 1234 \u2014 evidence for case #42; ", 64) // about 4 KB
+	longComment    = strings.TrimSpace(strings.Repeat("Collect forensics due to alert 1234 \u2014 evidence for case #42; ", 64)) // about 4 KB
 )
 
 var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -40,7 +40,11 @@ func create(g Gomega, env *harness.Env, machine string, role harness.Role, comme
 		Auth:   env.Bearer(role),
 		Body:   commentBody(comment),
 	})
-	g.Expect(ex).To(harness.HaveStatus(http.StatusCreated))
+	busy := ""
+	if ex.Status == http.StatusBadRequest && errorCode(ex) == "ActiveRequestAlreadyExists" {
+		busy = "the machine is still collecting, probably for an earlier run: give fresh machines in CIP_MACHINE_IDS or wait until their collections end"
+	}
+	g.Expect(ex).To(harness.HaveStatus(http.StatusCreated), busy)
 	var action map[string]any
 	g.Expect(json.Unmarshal(ex.Body(), &action)).To(Succeed(), "%s: the 201 body is not a JSON object\n%s", ex.Label, ex.Summary())
 	return ex, action

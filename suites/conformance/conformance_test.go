@@ -8,8 +8,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/cipconform/cipconform/suites/conformance"
 	"github.com/cipconform/cipconform/suites/config"
+	"github.com/cipconform/cipconform/suites/conformance"
 )
 
 // Settings come from CIP_ variables, --config FILE, and flags after `--`:

@@ -40,7 +40,7 @@ func ConformToOperation(op *spec.Operation) types.GomegaMatcher {
 		}
 		violations = op.ValidateResponse(context.Background(), ex.HTTPRequest(), ex.Status, ex.Header(), ex.Body())
 		return len(violations) == 0, nil
-	}).WithTemplateData(&violations).WithTemplate(
-		"{{.Actual.Label}}: the response does not conform to " + op.ID + ":\n" +
-			"{{range .Data}}  - {{.}}\n{{end}}{{.Actual.Summary}}")
+	}).WithTemplate(
+		"{{.Actual.Label}}: the response does not conform to "+op.ID+":\n"+
+			"{{range .Data}}  - {{.}}\n{{end}}{{.Actual.Summary}}", &violations)
 }

@@ -53,12 +53,7 @@ func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, e
 			return nil, fmt.Errorf("start the embedded reference: %w", err)
 		}
 		s.Embedded = t
-		cfg.Target = t.BaseURL
-		cfg.MachineIDs = t.Machines
-		cfg.TokenAdmin = config.Secret(t.Tokens.Admin)
-		cfg.TokenGlobalAdmin = config.Secret(t.Tokens.GlobalAdmin)
-		cfg.TokenReader = config.Secret(t.Tokens.Reader)
-		cfg.TokenExpired = config.Secret(t.Tokens.Expired)
+		cfg = TargetConfig(cfg, t)
 	}
 	s.Config = cfg
 	s.Target = cfg.Target
@@ -76,6 +71,17 @@ func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, e
 		return nil, err
 	}
 	return s, nil
+}
+
+// TargetConfig points a configuration at an embedded target: its URL, machines and tokens.
+func TargetConfig(cfg config.Config, t *embedded.Target) config.Config {
+	cfg.Target = t.BaseURL
+	cfg.MachineIDs = t.Machines
+	cfg.TokenAdmin = config.Secret(t.Tokens.Admin)
+	cfg.TokenGlobalAdmin = config.Secret(t.Tokens.GlobalAdmin)
+	cfg.TokenReader = config.Secret(t.Tokens.Reader)
+	cfg.TokenExpired = config.Secret(t.Tokens.Expired)
+	return cfg
 }
 
 // allocate gives the probe machine to the read-only checks and consecutive machines to each
