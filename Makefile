@@ -1,14 +1,14 @@
 # The two commands a user needs: `make run` and `make test`. Everything comes through go.mod.
-GO      ?= go
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: run test build lint fuzz clean
+.PHONY: run test build lint bench fuzz checks clean
 
-## run: start the embedded reference and send it the seed's example request
-run:
-	$(GO) run -ldflags "$(LDFLAGS)" ./runner example
+## run: build, run every check against the embedded reference, write the reports to reports/
+run: build
+	bin/cipconform run --report-dir reports
 
 ## test: lint, then every test with the race detector (fuzz tests run their seed corpus)
 test: lint
@@ -24,9 +24,17 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+## bench: the Go benchmarks (performance is measured here, never by timed tests)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
 ## fuzz: explore the reference's request handling beyond the seed corpus
 fuzz:
 	$(GO) test ./fixtures/reference -run '^$$' -fuzz FuzzRequestHandling -fuzztime $(FUZZTIME)
+
+## checks: regenerate CHECKS.md from the catalogue (a test fails when it is stale)
+checks:
+	$(GO) run ./runner checks > CHECKS.md
 
 clean:
 	rm -rf bin reports

@@ -37,8 +37,10 @@ type verb struct {
 
 func verbs() []verb {
 	return []verb{
+		{"run", "run the checks against a target (default: the embedded reference) and write reports", runVerb},
+		{"plan", "show what run would do with this configuration: each check and its requests; sends nothing", planVerb},
+		{"checks", "print the check catalogue as Markdown (CHECKS.md)", checksVerb},
 		{"serve", "run the reference implementation and print the CIP_ variables to test it", serveVerb},
-		{"example", "start the reference and send it the seed's example request", exampleVerb},
 	}
 }
 
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "--version", "version":
 		return versionVerb(stdout)
+	case specsVerbName:
+		return specsVerb(ctx, args[1:], stdout, stderr)
 	}
 	for _, v := range verbs() {
 		if v.name == args[0] {
@@ -77,8 +81,8 @@ func usage(w io.Writer) {
 
 const exitCodesHelp = `
 Exit codes:
-  0  done, and everything passed
+  0  done, and every MUST check passed
   1  conformance failures
   2  usage or configuration error
-  3  the job could not be done (target unreachable, server failed to start)
+  3  the job could not be done (target unreachable, every check errored or skipped, a server failed)
 `

@@ -284,3 +284,46 @@ func (c Config) Secrets() []string {
 	}
 	return out
 }
+
+// Environ renders the settings that differ from the zero value as CIP_ variables ("NAME=value"),
+// secrets included: it is how a run hands its configuration to a child process without putting
+// tokens on a command line.
+func (c Config) Environ() []string {
+	v := reflect.ValueOf(c)
+	var out []string
+	for i, f := range Fields() {
+		field := v.Field(i)
+		if field.IsZero() {
+			continue
+		}
+		var value string
+		switch f.Kind {
+		case "list":
+			value = strings.Join(field.Interface().([]string), ",")
+		case "duration":
+			value = time.Duration(field.Int()).String()
+		default:
+			value = fmt.Sprint(field.Interface())
+			if f.Kind == "secret" {
+				value = field.String()
+			}
+		}
+		out = append(out, f.Env+"="+value)
+	}
+	return out
+}
+
+// Redactor replaces every secret, and every secret but its last four characters (a token a
+// check altered to test a wrong signature), with Redacted.
+func (c Config) Redactor() *strings.Replacer {
+	var pairs []string
+	for _, s := range c.Secrets() {
+		pairs = append(pairs, s, Redacted)
+	}
+	for _, s := range c.Secrets() {
+		if len(s) > 12 {
+			pairs = append(pairs, s[:len(s)-4], Redacted)
+		}
+	}
+	return strings.NewReplacer(pairs...)
+}

@@ -108,3 +108,20 @@ func TestSecretsNeverRender(t *testing.T) {
 		t.Errorf("String() = %q", s)
 	}
 }
+
+func TestEnvironRoundTrips(t *testing.T) {
+	want := config.Defaults()
+	want.Target, want.TokenAdmin, want.MachineIDs, want.Insecure, want.Timeout = "https://x.example/api", "tok", []string{"a", "b"}, true, 1500*time.Millisecond
+	vars := map[string]string{}
+	for _, kv := range want.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	got, err := config.Load(nil, env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Target != want.Target || got.TokenAdmin != want.TokenAdmin || !slices.Equal(got.MachineIDs, want.MachineIDs) || !got.Insecure || got.Timeout != want.Timeout {
+		t.Errorf("got %+v from %v", got, vars)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/config"
 )
 
@@ -53,6 +54,9 @@ type Exchange struct {
 	// check's outcome is then an error, not a failure.
 	Unusable bool   `json:"unusable,omitempty"`
 	Curl     string `json:"curl"`
+	// Violations are the ways the response departs from the spec, once ConformToOperation
+	// has judged it.
+	Violations []spec.Violation `json:"violations,omitempty"`
 
 	request *http.Request
 	header  http.Header
@@ -143,10 +147,6 @@ func NewClient(cfg config.Config) (*Client, error) {
 		ResponseHeaderTimeout: cfg.Timeout,
 		MaxIdleConnsPerHost:   4,
 	}
-	var pairs []string
-	for _, s := range cfg.Secrets() {
-		pairs = append(pairs, s, config.Redacted)
-	}
 	return &Client{
 		http: &http.Client{
 			Transport: transport,
@@ -156,7 +156,7 @@ func NewClient(cfg config.Config) (*Client, error) {
 		},
 		timeout:  cfg.Timeout,
 		maxBody:  cfg.MaxResponseBytes,
-		redactor: strings.NewReplacer(pairs...),
+		redactor: cfg.Redactor(),
 	}, nil
 }
 
@@ -271,3 +271,6 @@ func (c *Client) curl(r Request) string {
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// String is how reports print an exchange: the redacted summary, never the raw response.
+func (e *Exchange) String() string { return e.Summary() }

@@ -39,6 +39,7 @@ func ConformToOperation(op *spec.Operation) types.GomegaMatcher {
 			return false, nil
 		}
 		violations = op.ValidateResponse(context.Background(), ex.HTTPRequest(), ex.Status, ex.Header(), ex.Body())
+		ex.Violations = violations
 		return len(violations) == 0, nil
 	}).WithTemplate(
 		"{{.Actual.Label}}: the response does not conform to "+op.ID+":\n"+

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/suites/checks"
+	"github.com/cipconform/cipconform/suites/config"
+	"github.com/cipconform/cipconform/suites/harness"
+)
+
+func planVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	settings := config.BindFlags(fs)
+	labelFilter := fs.String("label-filter", "", "plan only the checks whose labels match this Ginkgo `QUERY`")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `Usage: cipconform plan [flags]
+
+Shows what 'cipconform run' would do with the same configuration: each check (ID, title, spec
+element, level, safety), the machine it would use, and the requests it would send, tokens shown as
+the variables that hold them. Nothing is sent to the target: the run is simulated against the
+embedded reference implementation, given the target's machine ids.
+
+Flags:`)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), configHelp, exitCodesHelp)
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	cfg, err := config.Load(settings, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: configuration: %v\n", err)
+		return exitUsage
+	}
+	match, err := types.ParseLabelFilter(*labelFilter)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: --label-filter: %v\n", err)
+		return exitUsage
+	}
+	catalogue, err := checks.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %v\n", err)
+		return exitCannotDo
+	}
+	sim, err := embedded.Start(embedded.Options{MachineIDs: cfg.MachineIDs, Machines: 64, PerMinute: -1, PerHour: -1})
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: start the simulation: %v\n", err)
+		return exitCannotDo
+	}
+	defer sim.Close()
+	simCfg := harness.TargetConfig(cfg, sim)
+	target := cfg.Target
+	if target == "" {
+		target = "(the embedded reference)"
+	} else {
+		// Only the identities the real run would have: checks without them are skipped there too.
+		simCfg.TokenGlobalAdmin = keepIf(cfg.TokenGlobalAdmin, simCfg.TokenGlobalAdmin)
+		simCfg.TokenReader = keepIf(cfg.TokenReader, simCfg.TokenReader)
+		simCfg.TokenExpired = keepIf(cfg.TokenExpired, simCfg.TokenExpired)
+		simCfg.MachineIDs = cfg.MachineIDs
+	}
+	suite, err := harness.NewSuite(ctx, simCfg, catalogue)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %v\n", err)
+		return exitCannotDo
+	}
+	defer suite.Close()
+	fmt.Fprintf(stdout, "# Plan: cipconform run against %s\n\n", target)
+	fmt.Fprintf(stdout, "The catalogue needs %d machines (CIP_MACHINE_IDS has %d).\n", suite.MachinesNeeded, len(simCfg.MachineIDs))
+	planned := 0
+	for _, c := range catalogue {
+		if !match(c.Labels()) {
+			continue
+		}
+		planned++
+		res := suite.Execute(ctx, c)
+		fmt.Fprintf(stdout, "\n## %s: %s\n%s · %s · %s\n", c.ID, c.Title, c.Element, c.Level, c.Safety)
+		if res.Outcome == harness.Skipped {
+			fmt.Fprintf(stdout, "would be SKIPPED: %s\n", strings.TrimPrefix(res.Message, c.ID+": "))
+			continue
+		}
+		for _, ex := range res.Exchanges {
+			url := strings.Replace(ex.URL, sim.BaseURL, target, 1)
+			fmt.Fprintf(stdout, "- %s %s  (%s)\n", ex.Method, url, ex.Label)
+			for _, k := range []string{"Authorization", "Content-Type"} {
+				if v, ok := ex.RequestHeader[k]; ok {
+					fmt.Fprintf(stdout, "    %s: %s\n", k, v)
+				}
+			}
+			if ex.RequestBody != "" {
+				fmt.Fprintf(stdout, "    %s\n", clipText(ex.RequestBody, 120))
+			}
+		}
+	}
+	if planned == 0 {
+		fmt.Fprintln(stdout, "\nNo check matches the label filter: run would exit 3.")
+		return exitCannotDo
+	}
+	fmt.Fprintf(stdout, "\n%d checks planned.\n", planned)
+	return exitOK
+}
+
+func keepIf(configured, simulated config.Secret) config.Secret {
+	if configured == "" {
+		return ""
+	}
+	return simulated
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + fmt.Sprintf("... (%d bytes)", len(s))
+}

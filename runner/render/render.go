@@ -1,0 +1,104 @@
+// Package render turns results into the reports people read: a self-contained HTML page and
+// a short Markdown summary for a CI job.
+package render
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+	ttemplate "text/template"
+
+	"github.com/cipconform/cipconform/runner/results"
+)
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+//go:embed summary.md.tmpl
+var markdownTemplate string
+
+// group is the checks of one spec element.
+type group struct {
+	Element string
+	Checks  []results.CheckResult
+	Failed  int
+}
+
+// groups orders the elements with failures first, then by name.
+func groups(r *results.Results) []group {
+	byElement := map[string]*group{}
+	var order []string
+	for _, c := range r.Checks {
+		g, ok := byElement[c.Element]
+		if !ok {
+			g = &group{Element: c.Element}
+			byElement[c.Element] = g
+			order = append(order, c.Element)
+		}
+		g.Checks = append(g.Checks, c)
+		if c.Outcome == results.Failed || c.Outcome == results.Errored {
+			g.Failed++
+		}
+	}
+	out := make([]group, 0, len(order))
+	for _, e := range order {
+		out = append(out, *byElement[e])
+	}
+	slices.SortStableFunc(out, func(a, b group) int {
+		if (a.Failed > 0) != (b.Failed > 0) {
+			if a.Failed > 0 {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Element, b.Element)
+	})
+	return out
+}
+
+func problems(r *results.Results) []results.CheckResult {
+	var out []results.CheckResult
+	for _, c := range r.Checks {
+		if c.Outcome == results.Failed || c.Outcome == results.Errored {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+var funcs = map[string]any{
+	"firstLine": func(s string) string { line, _, _ := strings.Cut(strings.TrimSpace(s), "\n"); return line },
+	"ms":        func(n int64) string { return fmt.Sprintf("%d ms", n) },
+	"upper":     strings.ToUpper,
+	"pipeSafe":  func(s string) string { return strings.ReplaceAll(s, "|", `\|`) },
+}
+
+// HTML renders report.html: one file, readable offline, the verdict first.
+func HTML(r *results.Results) ([]byte, error) {
+	t, err := template.New("report").Funcs(funcs).Parse(htmlTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("html template: %w", err)
+	}
+	var b bytes.Buffer
+	data := map[string]any{"R": r, "Groups": groups(r), "Problems": problems(r)}
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("render html: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// Markdown renders summary.md, short enough for a CI job summary.
+func Markdown(r *results.Results) ([]byte, error) {
+	t, err := ttemplate.New("summary").Funcs(funcs).Parse(markdownTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("markdown template: %w", err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, map[string]any{"R": r, "Problems": problems(r)}); err != nil {
+		return nil, fmt.Errorf("render markdown: %w", err)
+	}
+	return b.Bytes(), nil
+}

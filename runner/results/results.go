@@ -1,0 +1,218 @@
+// Package results is the harness's own record of a run (results.json): a documented,
+// versioned schema built from the Ginkgo report, from which every other report is rendered.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/conformance"
+	"github.com/cipconform/cipconform/suites/harness"
+)
+
+// SchemaVersion names the schema of results.json; a change that breaks readers changes it.
+const SchemaVersion = "cipconform.results/v1"
+
+// Outcomes of a check.
+const (
+	Passed  = string(harness.Passed)
+	Failed  = string(harness.Failed)
+	Skipped = string(harness.Skipped)
+	Errored = string(harness.Errored)
+)
+
+// Verdicts of a run.
+const (
+	VerdictPassed = "passed" // every MUST check passed (and every SHOULD check, with --strict)
+	VerdictFailed = "failed" // a check failed
+	VerdictError  = "error"  // the run could not be done, or proved nothing
+)
+
+// Results is results.json.
+type Results struct {
+	SchemaVersion string    `json:"schemaVersion"`
+	Harness       Harness   `json:"harness"`
+	Spec          Spec      `json:"spec"`
+	Target        string    `json:"target"`
+	Embedded      bool      `json:"embeddedReference"`
+	LabelFilter   string    `json:"labelFilter,omitempty"`
+	Strict        bool      `json:"strict"`
+	Config        any       `json:"config"` // the configuration, secrets redacted
+	Start         time.Time `json:"start"`
+	End           time.Time `json:"end"`
+	// SetupFailure says why no check could run (the target could not be used, a bad config).
+	SetupFailure string        `json:"setupFailure,omitempty"`
+	Counts       Counts        `json:"counts"`
+	Verdict      string        `json:"verdict"`
+	Reason       string        `json:"reason"`
+	Checks       []CheckResult `json:"checks"`
+}
+
+// Harness identifies the harness that ran.
+type Harness struct {
+	Version string `json:"version"`
+}
+
+// Spec identifies the contract the run checked against.
+type Spec struct {
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
+}
+
+// Counts are the checks per outcome.
+type Counts struct {
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+	Error   int `json:"error"`
+}
+
+// CheckResult is one check's outcome.
+type CheckResult struct {
+	ID         string              `json:"id"`
+	Title      string              `json:"title"`
+	Element    string              `json:"element"`
+	Level      string              `json:"level"`
+	Safety     string              `json:"safety"`
+	Kind       string              `json:"kind"`
+	Outcome    string              `json:"outcome"`
+	Message    string              `json:"message,omitempty"`
+	Violations []spec.Violation    `json:"violations,omitempty"`
+	DurationMS int64               `json:"durationMs"`
+	Exchanges  []*harness.Exchange `json:"exchanges,omitempty"`
+	Curl       []string            `json:"curl,omitempty"`
+}
+
+// FromGinkgo builds the results from a Ginkgo report of the conformance suite. Specs the label
+// filter left out are not part of the run and are not listed.
+func FromGinkgo(r types.Report) *Results {
+	res := &Results{SchemaVersion: SchemaVersion, Start: r.StartTime, End: r.EndTime, LabelFilter: r.SuiteConfig.LabelFilter}
+	for _, sr := range r.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			if sr.State.Is(types.SpecStateFailureStates) {
+				res.SetupFailure = strings.TrimSpace(sr.Failure.Message)
+			}
+			continue
+		}
+		info, ok := entry[conformance.CheckInfo](sr, conformance.EntryCheck)
+		if !ok {
+			// The check never started: left out by the filter, or the suite's setup failed.
+			continue
+		}
+		c := CheckResult{ID: info.ID, Title: info.Title, Element: info.Element, Level: string(info.Level), Safety: string(info.Safety), Kind: info.Kind, DurationMS: sr.RunTime.Milliseconds()}
+		switch {
+		case sr.State == types.SpecStatePassed:
+			c.Outcome = Passed
+		case sr.State == types.SpecStateSkipped:
+			c.Outcome, c.Message = Skipped, sr.Failure.Message
+		default:
+			c.Outcome, c.Message = Failed, sr.Failure.Message
+			if outcome, ok := entry[string](sr, conformance.EntryOutcome); ok && outcome == Errored {
+				c.Outcome = Errored
+			}
+		}
+		for _, e := range sr.ReportEntries {
+			if ex, ok := e.Value.GetRawValue().(*harness.Exchange); ok && e.Name == conformance.EntryExchange {
+				c.Exchanges = append(c.Exchanges, ex)
+				c.Violations = append(c.Violations, ex.Violations...)
+				c.Curl = append(c.Curl, ex.Curl)
+			}
+		}
+		res.Checks = append(res.Checks, c)
+	}
+	slices.SortStableFunc(res.Checks, func(a, b CheckResult) int { return strings.Compare(a.ID, b.ID) })
+	return res
+}
+
+func entry[T any](sr types.SpecReport, name string) (T, bool) {
+	var zero T
+	for _, e := range sr.ReportEntries {
+		if e.Name == name {
+			v, ok := e.Value.GetRawValue().(T)
+			return v, ok
+		}
+	}
+	return zero, false
+}
+
+// Judge counts the outcomes and sets the verdict and its reason.
+func (r *Results) Judge() {
+	r.Counts = Counts{}
+	var mustFailed, shouldFailed []string
+	for _, c := range r.Checks {
+		switch c.Outcome {
+		case Passed:
+			r.Counts.Passed++
+		case Failed:
+			r.Counts.Failed++
+			if c.Level == string(harness.Must) {
+				mustFailed = append(mustFailed, c.ID)
+			} else {
+				shouldFailed = append(shouldFailed, c.ID)
+			}
+		case Skipped:
+			r.Counts.Skipped++
+		case Errored:
+			r.Counts.Error++
+		}
+	}
+	ran := r.Counts.Passed + r.Counts.Failed + r.Counts.Error
+	switch {
+	case r.SetupFailure != "":
+		r.Verdict, r.Reason = VerdictError, "the run could not start: "+firstLine(r.SetupFailure)
+	case len(r.Checks) == 0:
+		r.Verdict, r.Reason = VerdictError, "no check was selected (is the label filter right?): a run that checks nothing proves nothing"
+	case ran == 0:
+		r.Verdict, r.Reason = VerdictError, fmt.Sprintf("every one of the %d checks was skipped: a run that checks nothing proves nothing", r.Counts.Skipped)
+	case len(mustFailed) > 0:
+		r.Verdict, r.Reason = VerdictFailed, fmt.Sprintf("%d MUST check(s) failed: %s", len(mustFailed), strings.Join(mustFailed, ", "))
+	case r.Strict && len(shouldFailed) > 0:
+		r.Verdict, r.Reason = VerdictFailed, fmt.Sprintf("%d SHOULD check(s) failed and --strict is set: %s", len(shouldFailed), strings.Join(shouldFailed, ", "))
+	case r.Counts.Error == ran:
+		r.Verdict, r.Reason = VerdictError, "every check that ran ended in an error: the target could not be used"
+	case r.Counts.Error > 0:
+		r.Verdict, r.Reason = VerdictError, fmt.Sprintf("%d check(s) could not be completed (errors): the result is incomplete", r.Counts.Error)
+	default:
+		r.Verdict, r.Reason = VerdictPassed, fmt.Sprintf("every MUST check passed (%d passed", r.Counts.Passed)
+		if len(shouldFailed) > 0 {
+			r.Reason += fmt.Sprintf("; %d SHOULD check(s) failed: %s", len(shouldFailed), strings.Join(shouldFailed, ", "))
+		}
+		if r.Counts.Skipped > 0 {
+			r.Reason += fmt.Sprintf("; %d skipped", r.Counts.Skipped)
+		}
+		r.Reason += ")"
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// Load reads a results.json.
+func Load(path string) (*Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("results %s: %w", path, err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("results %s: schema %q, this harness reads %q", path, r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
+}
+
+// JSON renders the results, indented.
+func (r *Results) JSON() ([]byte, error) {
+	return json.MarshalIndent(r, "", "  ")
+}

@@ -1,0 +1,39 @@
+package results_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cipconform/cipconform/runner/results"
+)
+
+func TestJudge(t *testing.T) {
+	check := func(id, level, outcome string) results.CheckResult {
+		return results.CheckResult{ID: id, Level: level, Outcome: outcome}
+	}
+	cases := []struct {
+		name    string
+		r       results.Results
+		verdict string
+		reason  string
+	}{
+		{"all passed", results.Results{Checks: []results.CheckResult{check("A", "MUST", "passed")}}, "passed", "every MUST check passed (1 passed)"},
+		{"SHOULD failure is reported, not fatal", results.Results{Checks: []results.CheckResult{check("A", "MUST", "passed"), check("B", "SHOULD", "failed")}}, "passed", "1 SHOULD check(s) failed: B"},
+		{"SHOULD failure with strict", results.Results{Strict: true, Checks: []results.CheckResult{check("B", "SHOULD", "failed")}}, "failed", "--strict"},
+		{"MUST failure", results.Results{Checks: []results.CheckResult{check("A", "MUST", "failed"), check("B", "MUST", "passed")}}, "failed", "1 MUST check(s) failed: A"},
+		{"setup failure", results.Results{SetupFailure: "cannot reach target\nmore"}, "error", "the run could not start: cannot reach target"},
+		{"nothing selected", results.Results{}, "error", "no check was selected"},
+		{"all skipped", results.Results{Checks: []results.CheckResult{check("A", "MUST", "skipped")}}, "error", "every one of the 1 checks was skipped"},
+		{"all errored", results.Results{Checks: []results.CheckResult{check("A", "MUST", "error")}}, "error", "every check that ran ended in an error"},
+		{"some errored", results.Results{Checks: []results.CheckResult{check("A", "MUST", "error"), check("B", "MUST", "passed")}}, "error", "incomplete"},
+		{"failure beats error", results.Results{Checks: []results.CheckResult{check("A", "MUST", "error"), check("B", "MUST", "failed")}}, "failed", "B"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.r.Judge()
+			if tc.r.Verdict != tc.verdict || !strings.Contains(tc.r.Reason, tc.reason) {
+				t.Errorf("verdict %q reason %q, want %q and %q", tc.r.Verdict, tc.r.Reason, tc.verdict, tc.reason)
+			}
+		})
+	}
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/runner/render"
+	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/config"
+	"github.com/cipconform/cipconform/suites/harness"
+)
+
+// The report files of a run, in --report-dir.
+const (
+	resultsFile = "results.json"
+	junitFile   = "junit.xml"
+	htmlFile    = "report.html"
+	summaryFile = "summary.md"
+)
+
+// runOptions are the flags of `run` beyond the configuration.
+type runOptions struct {
+	labelFilter string
+	reportDir   string
+	quiet       bool
+	strict      bool
+	deadline    time.Duration
+}
+
+func bindRunOptions(fs *flag.FlagSet) *runOptions {
+	o := &runOptions{}
+	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the checks whose labels match this Ginkgo `QUERY`, e.g. 'safety:read-only' or 'kind:auth || kind:body'")
+	fs.StringVar(&o.reportDir, "report-dir", "reports", "write "+resultsFile+", "+junitFile+", "+htmlFile+" and "+summaryFile+" to this `DIR`")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only the verdict, not a line per check (for CI logs)")
+	fs.BoolVar(&o.strict, "strict", false, "fail the run on SHOULD failures too")
+	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, "stop the whole run after this long (exit 3)")
+	return o
+}
+
+const configHelp = `
+Configuration: each setting is a flag, a CIP_ variable (named beside each flag above) or a key of a
+YAML file (--config FILE or CIP_CONFIG; the key is the flag's name with _ for -, e.g. machine_ids).
+Precedence: flag > env > file. Without --target, the embedded reference implementation is started
+on a loopback port, with minted tokens, and checked.
+`
+
+func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	settings := config.BindFlags(fs)
+	opts := bindRunOptions(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `Usage: cipconform run [flags]
+
+Runs every check of the catalogue against a target (or the embedded reference) and writes the
+reports: results.json (versioned schema), junit.xml, report.html (self-contained) and summary.md.
+Prints a line per check while it runs, then the counts and the verdict.
+
+Flags:`)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), configHelp, runExitCodesHelp)
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "run: unexpected arguments %q (flags come before them? see cipconform run --help)\n", fs.Args())
+		return exitUsage
+	}
+	cfg, err := config.Load(settings, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "run: configuration: %v\n", err)
+		return exitUsage
+	}
+	res, code := execute(ctx, cfg, *opts, stdout, stderr)
+	if res != nil && !opts.quiet {
+		fmt.Fprintf(stdout, "\n%d passed, %d failed, %d skipped, %d error\n", res.Counts.Passed, res.Counts.Failed, res.Counts.Skipped, res.Counts.Error)
+	}
+	if res != nil {
+		fmt.Fprintf(stdout, "%s: %s\nreports: %s\n", strings.ToUpper(res.Verdict), res.Reason, opts.reportDir)
+	}
+	return code
+}
+
+const runExitCodesHelp = `
+Exit codes:
+  0  every MUST check passed (SHOULD failures are reported; they fail the run only with --strict)
+  1  conformance failures
+  2  usage or configuration error
+  3  the run could not be done: the target could not be used, every check errored or was skipped,
+     no check was selected, or the deadline passed
+`
+
+// execute runs the suites in a child process against cfg's target (or an embedded reference)
+// and writes the reports. It returns the results (nil when there are none) and the exit code.
+func execute(ctx context.Context, cfg config.Config, opts runOptions, stdout, stderr io.Writer) (*results.Results, int) {
+	if cfg.Insecure {
+		fmt.Fprintln(stderr, "WARNING: TLS certificate verification is OFF (--insecure): the target's identity is not checked. Never use this against production.")
+	}
+	embeddedTarget := cfg.Target == ""
+	if embeddedTarget {
+		t, err := embedded.Start(embedded.Options{Machines: 64})
+		if err != nil {
+			fmt.Fprintf(stderr, "run: start the embedded reference: %v\n", err)
+			return nil, exitCannotDo
+		}
+		defer t.Close()
+		cfg = harness.TargetConfig(cfg, t)
+		fmt.Fprintf(stderr, "No --target: checking the embedded reference implementation at %s\n", t.BaseURL)
+	}
+	if err := os.MkdirAll(opts.reportDir, 0o755); err != nil {
+		fmt.Fprintf(stderr, "run: report dir: %v\n", err)
+		return nil, exitUsage
+	}
+	redact := redactor(cfg)
+	resultsPath := filepath.Join(opts.reportDir, resultsFile)
+	_ = os.Remove(resultsPath) // a stale file must not pass for this run's
+
+	ctx, cancel := context.WithTimeout(ctx, opts.deadline)
+	defer cancel()
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "run: %v\n", err)
+		return nil, exitCannotDo
+	}
+	child := exec.CommandContext(ctx, self, specsVerbName, "--results", resultsPath, "--junit", filepath.Join(opts.reportDir, junitFile), "--label-filter", opts.labelFilter)
+	child.Env = append(withoutCIP(os.Environ()), cfg.Environ()...)
+	var ginkgoOutput bytes.Buffer
+	child.Stdout = &ginkgoOutput
+	progress, err := child.StderrPipe()
+	if err != nil {
+		fmt.Fprintf(stderr, "run: %v\n", err)
+		return nil, exitCannotDo
+	}
+	start := time.Now()
+	if err := child.Start(); err != nil {
+		fmt.Fprintf(stderr, "run: start the suites: %v\n", err)
+		return nil, exitCannotDo
+	}
+	lines := bufio.NewScanner(progress)
+	for lines.Scan() {
+		if !opts.quiet {
+			fmt.Fprintln(stdout, string(redact(lines.Bytes())))
+		}
+	}
+	waitErr := child.Wait()
+	if ctx.Err() != nil {
+		why := "the deadline passed (--deadline " + opts.deadline.String() + ")"
+		if errors.Is(ctx.Err(), context.Canceled) {
+			why = "interrupted"
+		}
+		fmt.Fprintf(stderr, "run: stopped after %s: %s\n", time.Since(start).Round(time.Second), why)
+		return nil, exitCannotDo
+	}
+	res, err := results.Load(resultsPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "run: the suites ended without results (%v; %v). Their output:\n%s\n", waitErr, err, redact(tail(ginkgoOutput.Bytes(), 4000)))
+		return nil, exitCannotDo
+	}
+	contract, err := spec.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "run: %v\n", err)
+		return nil, exitCannotDo
+	}
+	res.Harness = results.Harness{Version: version}
+	res.Spec = results.Spec{Version: contract.OpenAPI().Info.Version, Digest: contract.Digest()}
+	res.Target, res.Embedded, res.Config, res.Strict = cfg.Target, embeddedTarget, cfg, opts.strict
+	res.Judge()
+	if err := writeReports(opts.reportDir, res, redact); err != nil {
+		fmt.Fprintf(stderr, "run: %v\n", err)
+		return res, exitCannotDo
+	}
+	switch res.Verdict {
+	case results.VerdictPassed:
+		return res, exitOK
+	case results.VerdictFailed:
+		return res, exitFailed
+	default:
+		return res, exitCannotDo
+	}
+}
+
+// writeReports writes results.json, report.html and summary.md (junit.xml comes from the
+// suites), each through the redactor.
+func writeReports(dir string, res *results.Results, redact func([]byte) []byte) error {
+	data, err := res.JSON()
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	html, err := render.HTML(res)
+	if err != nil {
+		return err
+	}
+	md, err := render.Markdown(res)
+	if err != nil {
+		return err
+	}
+	for name, content := range map[string][]byte{resultsFile: data, htmlFile: html, summaryFile: md} {
+		if err := os.WriteFile(filepath.Join(dir, name), redact(content), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// redactor replaces every secret in a report's bytes: the last line of defence, after the
+// client's own redaction.
+func redactor(cfg config.Config) func([]byte) []byte {
+	r := cfg.Redactor()
+	return func(b []byte) []byte { return []byte(r.Replace(string(b))) }
+}
+
+func redactFile(path string, redact func([]byte) []byte) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, redact(data), 0o644)
+}
+
+func withoutCIP(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, config.EnvPrefix) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	return b[len(b)-n:]
+}
