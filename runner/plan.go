@@ -59,8 +59,9 @@ Flags:`)
 	defer sim.Close()
 	simCfg := harness.TargetConfig(cfg, sim)
 	target := cfg.Target
+	heading := target
 	if target == "" {
-		target = "(the embedded reference)"
+		target, heading = "$CIP_TARGET", "the embedded reference (its URL is chosen when it starts: $CIP_TARGET below)"
 	} else {
 		// Only the identities the real run would have: checks without them are skipped there too.
 		simCfg.TokenGlobalAdmin = keepIf(cfg.TokenGlobalAdmin, simCfg.TokenGlobalAdmin)
@@ -74,7 +75,7 @@ Flags:`)
 		return exitCannotDo
 	}
 	defer suite.Close()
-	fmt.Fprintf(stdout, "# Plan: cipconform run against %s\n\n", target)
+	fmt.Fprintf(stdout, "# Plan: cipconform run against %s\n\n", heading)
 	fmt.Fprintf(stdout, "The catalogue needs %d machines (CIP_MACHINE_IDS has %d).\n", suite.MachinesNeeded, len(simCfg.MachineIDs))
 	planned := 0
 	for _, c := range catalogue {
