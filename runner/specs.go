@@ -14,8 +14,8 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/cipconform/cipconform/runner/results"
-	"github.com/cipconform/cipconform/suites/conformance"
 	"github.com/cipconform/cipconform/suites/config"
+	"github.com/cipconform/cipconform/suites/conformance"
 )
 
 // specsVerbName is the hidden verb of the child process that runs the Ginkgo specs. Ginkgo runs
