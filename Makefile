@@ -4,15 +4,17 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: run test build lint bench fuzz checks clean
+.PHONY: run test build lint bench fuzz checks selftest clean
 
 ## run: build, run every check against the embedded reference, write the reports to reports/
 run: build
 	bin/cipconform run --report-dir reports
 
-## test: lint, then every test with the race detector (fuzz tests run their seed corpus)
+## test: lint, every test with the race detector (fuzz tests run their seed corpus), then the
+## self-test, which prints its mutant x check matrix and writes it to reports/selftest/
 test: lint
 	$(GO) test -race -count=1 ./...
+	$(GO) run ./runner selftest --report-dir reports/selftest
 
 ## build: the self-contained binary bin/cipconform
 build:
@@ -31,6 +33,10 @@ bench:
 ## fuzz: explore the reference's request handling beyond the seed corpus
 fuzz:
 	$(GO) test ./fixtures/reference -run '^$$' -fuzz FuzzRequestHandling -fuzztime $(FUZZTIME)
+
+## selftest: prove every check can fail (mutants) and raises no false alarm (conformant variants)
+selftest:
+	$(GO) run ./runner selftest --report-dir reports/selftest
 
 ## checks: regenerate CHECKS.md from the catalogue (a test fails when it is stale)
 checks:

@@ -40,6 +40,7 @@ func verbs() []verb {
 		{"run", "run the checks against a target (default: the embedded reference) and write reports", runVerb},
 		{"plan", "show what run would do with this configuration: each check and its requests; sends nothing", planVerb},
 		{"checks", "print the check catalogue as Markdown (CHECKS.md)", checksVerb},
+		{"selftest", "prove every check can fail: the suite against the reference, conformant variants and mutants", selftestVerb},
 		{"serve", "run the reference implementation and print the CIP_ variables to test it", serveVerb},
 	}
 }

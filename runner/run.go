@@ -125,48 +125,23 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, stdout, st
 		return nil, exitUsage
 	}
 	redact := redactor(cfg)
-	resultsPath := filepath.Join(opts.reportDir, resultsFile)
-	_ = os.Remove(resultsPath) // a stale file must not pass for this run's
-
 	ctx, cancel := context.WithTimeout(ctx, opts.deadline)
 	defer cancel()
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintf(stderr, "run: %v\n", err)
-		return nil, exitCannotDo
+	progress := stdout
+	if opts.quiet {
+		progress = io.Discard
 	}
-	child := exec.CommandContext(ctx, self, specsVerbName, "--results", resultsPath, "--junit", filepath.Join(opts.reportDir, junitFile), "--label-filter", opts.labelFilter)
-	child.Env = append(withoutCIP(os.Environ()), cfg.Environ()...)
-	var ginkgoOutput bytes.Buffer
-	child.Stdout = &ginkgoOutput
-	progress, err := child.StderrPipe()
-	if err != nil {
-		fmt.Fprintf(stderr, "run: %v\n", err)
-		return nil, exitCannotDo
-	}
-	start := time.Now()
-	if err := child.Start(); err != nil {
-		fmt.Fprintf(stderr, "run: start the suites: %v\n", err)
-		return nil, exitCannotDo
-	}
-	lines := bufio.NewScanner(progress)
-	for lines.Scan() {
-		if !opts.quiet {
-			fmt.Fprintln(stdout, string(redact(lines.Bytes())))
-		}
-	}
-	waitErr := child.Wait()
+	res, err := runSuites(ctx, cfg, opts.labelFilter, opts.reportDir, progress)
 	if ctx.Err() != nil {
 		why := "the deadline passed (--deadline " + opts.deadline.String() + ")"
 		if errors.Is(ctx.Err(), context.Canceled) {
 			why = "interrupted"
 		}
-		fmt.Fprintf(stderr, "run: stopped after %s: %s\n", time.Since(start).Round(time.Second), why)
+		fmt.Fprintf(stderr, "run: stopped: %s\n", why)
 		return nil, exitCannotDo
 	}
-	res, err := results.Load(resultsPath)
 	if err != nil {
-		fmt.Fprintf(stderr, "run: the suites ended without results (%v; %v). Their output:\n%s\n", waitErr, err, redact(tail(ginkgoOutput.Bytes(), 4000)))
+		fmt.Fprintf(stderr, "run: %v\n", err)
 		return nil, exitCannotDo
 	}
 	contract, err := spec.Load()
@@ -190,6 +165,39 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, stdout, st
 	default:
 		return res, exitCannotDo
 	}
+}
+
+// runSuites runs the Ginkgo suite in a child process of this binary against cfg's target: the
+// child writes results.json and junit.xml to dir, and a line per check to progress.
+func runSuites(ctx context.Context, cfg config.Config, labelFilter, dir string, progress io.Writer) (*results.Results, error) {
+	redact := redactor(cfg)
+	resultsPath := filepath.Join(dir, resultsFile)
+	_ = os.Remove(resultsPath) // a stale file must not pass for this run's
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	child := exec.CommandContext(ctx, self, specsVerbName, "--results", resultsPath, "--junit", filepath.Join(dir, junitFile), "--label-filter", labelFilter)
+	child.Env = append(withoutCIP(os.Environ()), cfg.Environ()...)
+	var ginkgoOutput bytes.Buffer
+	child.Stdout = &ginkgoOutput
+	lines, err := child.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := child.Start(); err != nil {
+		return nil, fmt.Errorf("start the suites: %w", err)
+	}
+	scanner := bufio.NewScanner(lines)
+	for scanner.Scan() {
+		fmt.Fprintln(progress, string(redact(scanner.Bytes())))
+	}
+	waitErr := child.Wait()
+	res, err := results.Load(resultsPath)
+	if err != nil {
+		return nil, fmt.Errorf("the suites ended without results (%v; %v). Their output:\n%s", waitErr, err, redact(tail(ginkgoOutput.Bytes(), 4000)))
+	}
+	return res, nil
 }
 
 // writeReports writes results.json, report.html and summary.md (junit.xml comes from the

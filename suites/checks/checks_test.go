@@ -3,7 +3,6 @@ package checks_test
 import (
 	"context"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -81,6 +80,8 @@ func run(t *testing.T, fault embedded.Fault) map[harness.Outcome][]string {
 	return outcomes
 }
 
+// The self-test (cipconform selftest, TestSelfTest in runner) runs the mutants and the
+// conformant variants through the Ginkgo suite; this runs the plain executor that `plan` uses.
 func TestTheReferencePassesEveryCheck(t *testing.T) {
 	got := run(t, embedded.Fault{})
 	if len(got[harness.Passed]) != len(catalogue(t)) {
@@ -88,21 +89,36 @@ func TestTheReferencePassesEveryCheck(t *testing.T) {
 	}
 }
 
-// Each mutant must fail exactly the checks it lists: none survives, and no other check
-// raises a false alarm.
-func TestMutantsFailTheirChecks(t *testing.T) {
+// The catalogue and the mutants agree: every check is killed by some mutant, every mutant
+// names only checks that exist, and has a description.
+func TestEveryCheckHasAMutant(t *testing.T) {
+	ids := map[string]bool{}
+	for _, c := range catalogue(t) {
+		ids[c.ID] = true
+	}
+	killed := map[string]bool{}
+	names := map[string]bool{}
+	for _, m := range append(mutants.All(), mutants.Conformant()...) {
+		if names[m.Name] || m.Description == "" {
+			t.Errorf("mutant %q: names are unique and each has a description", m.Name)
+		}
+		names[m.Name] = true
+		for _, id := range m.Kills {
+			if !ids[id] {
+				t.Errorf("mutant %s names %s, which is not in the catalogue", m.Name, id)
+			}
+			killed[id] = true
+		}
+	}
+	for id := range ids {
+		if !killed[id] {
+			t.Errorf("%s is killed by no mutant: a check that cannot fail is a defect", id)
+		}
+	}
 	for _, m := range mutants.All() {
-		t.Run(m.Name, func(t *testing.T) {
-			got := run(t, m.Fault)
-			failed := slices.Sorted(slices.Values(got[harness.Failed]))
-			want := slices.Sorted(slices.Values(m.Kills))
-			if !slices.Equal(failed, want) {
-				t.Errorf("%s (%s):\n failed %v\n want   %v", m.Name, m.Description, failed, want)
-			}
-			if len(got[harness.Errored])+len(got[harness.Skipped]) > 0 {
-				t.Errorf("errors %v, skipped %v", got[harness.Errored], got[harness.Skipped])
-			}
-		})
+		if len(m.Kills) == 0 {
+			t.Errorf("mutant %s kills nothing", m.Name)
+		}
 	}
 }
 

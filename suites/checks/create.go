@@ -60,10 +60,16 @@ func property(g Gomega, ex *harness.Exchange, action map[string]any, name string
 	return s
 }
 
-func parseUTC(g Gomega, ex *harness.Exchange, action map[string]any, name string) time.Time {
+func parseTime(g Gomega, ex *harness.Exchange, action map[string]any, name string) time.Time {
 	value := property(g, ex, action, name)
 	t, err := time.Parse(time.RFC3339Nano, value)
 	g.Expect(err).NotTo(HaveOccurred(), "%q = %q is not an RFC 3339 date-time\n%s", name, value, ex.Summary())
+	return t
+}
+
+func parseUTC(g Gomega, ex *harness.Exchange, action map[string]any, name string) time.Time {
+	t := parseTime(g, ex, action, name)
+	value := action[name]
 	_, offset := t.Zone()
 	g.Expect(offset).To(BeZero(), "%q = %q is not in UTC (the name says Utc; want Z)\n%s", name, value, ex.Summary())
 	return t
@@ -141,7 +147,7 @@ func createChecks(op *spec.Operation) []harness.Check {
 		positive("CIP-CREATE-012", "lastUpdateTimeUtc is not before creationDateTimeUtc", el("/lastUpdateTimeUtc"), harness.Must,
 			func(g Gomega, env *harness.Env) {
 				ex, action := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
-				created, updated := parseUTC(g, ex, action, "creationDateTimeUtc"), parseUTC(g, ex, action, "lastUpdateTimeUtc")
+				created, updated := parseTime(g, ex, action, "creationDateTimeUtc"), parseTime(g, ex, action, "lastUpdateTimeUtc")
 				g.Expect(updated).To(BeTemporally(">=", created), "%s", ex.Summary())
 			}),
 		{

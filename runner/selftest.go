@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/fixtures/mutants"
+	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/suites/checks"
+	"github.com/cipconform/cipconform/suites/config"
+	"github.com/cipconform/cipconform/suites/harness"
+)
+
+// Kinds of self-test targets.
+const (
+	kindReference  = "reference"
+	kindConformant = "conformant"
+	kindMutant     = "mutant"
+)
+
+// SelfTestRow is one target of the self-test and what the suite made of it.
+type SelfTestRow struct {
+	Column      string   `json:"column"` // its column in the matrix: R, C1..., M1...
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind"`
+	Description string   `json:"description"`
+	Expected    []string `json:"expected"`   // the checks that must fail
+	Failed      []string `json:"failed"`     // the checks that did fail
+	Unexpected  []string `json:"unexpected"` // failed, but not expected: a false alarm or an undocumented knock-on
+	Missed      []string `json:"missed"`     // expected, but passed: a check that did not fire
+	Errors      []string `json:"errors,omitempty"`
+	Skipped     []string `json:"skipped,omitempty"`
+	Problem     string   `json:"problem,omitempty"`
+	DurationMS  int64    `json:"durationMs"`
+}
+
+// SelfTest is selftest.json.
+type SelfTest struct {
+	SchemaVersion string        `json:"schemaVersion"`
+	Harness       string        `json:"harness"`
+	Checks        []string      `json:"checks"`
+	Rows          []SelfTestRow `json:"rows"`
+	Unkilled      []string      `json:"unkilled"` // checks no mutant made fail
+	Problems      []string      `json:"problems"`
+	DurationMS    int64         `json:"durationMs"`
+	Passed        bool          `json:"passed"`
+}
+
+func selftestVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("selftest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	reportDir := fs.String("report-dir", "reports/selftest", "write selftest.md and selftest.json to this `DIR`")
+	parallel := fs.Int("parallel", runtime.NumCPU(), "how many targets to check at once")
+	only := fs.String("only", "", "check only the targets whose names contain this `TEXT` (the reference always runs)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `Usage: cipconform selftest [flags]
+
+Proves the harness: runs the whole suite (as 'run' does, one child process per target) against
+the reference implementation, every conformant variant and every mutant (a faulty implementation
+that names the checks that must catch it), then prints the mutant x check matrix.
+
+It fails when a mutant survives or a listed check does not fire on it, when a check that its entry
+does not list fails on it, when any check fails on the reference or a conformant variant (a false
+alarm), or when a check of the catalogue is killed by no mutant.
+
+Flags:`)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), exitCodesHelp)
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if *parallel < 1 {
+		fmt.Fprintf(stderr, "selftest: --parallel %d: want at least 1\n", *parallel)
+		return exitUsage
+	}
+	catalogue, err := checks.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "selftest: %v\n", err)
+		return exitCannotDo
+	}
+	work, err := os.MkdirTemp("", "cipconform-selftest-")
+	if err != nil {
+		fmt.Fprintf(stderr, "selftest: %v\n", err)
+		return exitCannotDo
+	}
+	defer os.RemoveAll(work)
+	start := time.Now()
+	rows := selftestRows(*only)
+	fmt.Fprintf(stdout, "Self-test: %d targets, %d checks, %d at a time\n", len(rows), len(catalogue), *parallel)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next := make(chan int)
+	for range *parallel {
+		wg.Go(func() {
+			for i := range next {
+				row := &rows[i]
+				checkTarget(ctx, row, filepath.Join(work, fmt.Sprint(i)))
+				mu.Lock()
+				status := "ok"
+				if row.Problem != "" {
+					status = "PROBLEM: " + row.Problem
+				}
+				fmt.Fprintf(stdout, "  %-4s %-28s %2d failed  %s\n", row.Column, row.Name, len(row.Failed), status)
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range rows {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "selftest: interrupted")
+		return exitCannotDo
+	}
+
+	st := judgeSelfTest(catalogue, rows, *only == "")
+	st.DurationMS = time.Since(start).Milliseconds()
+	matrix := selftestMarkdown(st)
+	fmt.Fprint(stdout, "\n"+matrix)
+	if err := writeSelfTest(*reportDir, st, matrix); err != nil {
+		fmt.Fprintf(stderr, "selftest: %v\n", err)
+		return exitCannotDo
+	}
+	bad := 0
+	for _, r := range st.Rows {
+		if r.Problem != "" {
+			bad++
+		}
+	}
+	fmt.Fprintf(stdout, "\nmatrix: %s\nselftest: %d passed, %d failed\n", filepath.Join(*reportDir, "selftest.md"), len(st.Rows)-bad, bad)
+	if !st.Passed {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func selftestRows(only string) []SelfTestRow {
+	rows := []SelfTestRow{{Column: "R", Name: "reference", Kind: kindReference, Description: "the reference implementation"}}
+	for i, m := range mutants.Conformant() {
+		rows = append(rows, SelfTestRow{Column: fmt.Sprintf("C%d", i+1), Name: m.Name, Kind: kindConformant, Description: m.Description})
+	}
+	for i, m := range mutants.All() {
+		rows = append(rows, SelfTestRow{Column: fmt.Sprintf("M%d", i+1), Name: m.Name, Kind: kindMutant, Description: m.Description, Expected: slices.Sorted(slices.Values(m.Kills))})
+	}
+	return slices.DeleteFunc(rows, func(r SelfTestRow) bool { return r.Kind != kindReference && !strings.Contains(r.Name, only) })
+}
+
+// checkTarget runs the suite against one target and records what failed.
+func checkTarget(ctx context.Context, row *SelfTestRow, dir string) {
+	start := time.Now()
+	defer func() { row.DurationMS = time.Since(start).Milliseconds() }()
+	var fault embedded.Fault
+	if row.Kind != kindReference {
+		m, _ := mutants.Find(row.Name)
+		fault = m.Fault
+	}
+	target, err := embedded.Start(embedded.Options{Machines: 40, Fault: fault})
+	if err != nil {
+		row.Problem = err.Error()
+		return
+	}
+	defer target.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		row.Problem = err.Error()
+		return
+	}
+	res, err := runSuites(ctx, harness.TargetConfig(config.Defaults(), target), "", dir, io.Discard)
+	if err != nil {
+		row.Problem = firstLine(err.Error())
+		return
+	}
+	if res.SetupFailure != "" {
+		row.Problem = "the suite could not start: " + firstLine(res.SetupFailure)
+		return
+	}
+	for _, c := range res.Checks {
+		switch c.Outcome {
+		case results.Failed:
+			row.Failed = append(row.Failed, c.ID)
+		case results.Errored:
+			row.Errors = append(row.Errors, c.ID)
+		case results.Skipped:
+			row.Skipped = append(row.Skipped, c.ID)
+		}
+	}
+	row.classify()
+}
+
+// classify compares what failed with what the row expects and names the problem, if any.
+func (row *SelfTestRow) classify() {
+	row.Unexpected, row.Missed = nil, nil
+	for _, id := range row.Failed {
+		if !slices.Contains(row.Expected, id) {
+			row.Unexpected = append(row.Unexpected, id)
+		}
+	}
+	for _, id := range row.Expected {
+		if !slices.Contains(row.Failed, id) {
+			row.Missed = append(row.Missed, id)
+		}
+	}
+	switch {
+	case len(row.Errors) > 0 || len(row.Skipped) > 0:
+		row.Problem = fmt.Sprintf("errors %v, skipped %v", row.Errors, row.Skipped)
+	case row.Kind == kindMutant && len(row.Failed) == 0:
+		row.Problem = "survived: no check failed"
+	case row.Kind != kindMutant && len(row.Failed) > 0:
+		row.Problem = fmt.Sprintf("false alarm: %v failed", row.Failed)
+	case len(row.Unexpected) > 0:
+		row.Problem = fmt.Sprintf("%v failed but the mutant's entry does not list them", row.Unexpected)
+	case len(row.Missed) > 0:
+		row.Problem = fmt.Sprintf("%v did not fire", row.Missed)
+	}
+}
+
+func judgeSelfTest(catalogue []harness.Check, rows []SelfTestRow, complete bool) SelfTest {
+	st := SelfTest{SchemaVersion: "cipconform.selftest/v1", Harness: version, Rows: rows}
+	killed := map[string]bool{}
+	for _, r := range rows {
+		if r.Problem != "" {
+			st.Problems = append(st.Problems, fmt.Sprintf("%s (%s): %s", r.Name, r.Kind, r.Problem))
+		}
+		if r.Kind == kindMutant {
+			for _, id := range r.Failed {
+				killed[id] = true
+			}
+		}
+	}
+	for _, c := range catalogue {
+		st.Checks = append(st.Checks, c.ID)
+		if !killed[c.ID] {
+			st.Unkilled = append(st.Unkilled, c.ID)
+		}
+	}
+	if complete && len(st.Unkilled) > 0 {
+		st.Problems = append(st.Problems, fmt.Sprintf("killed by no mutant (a check that cannot fail is a defect): %v", st.Unkilled))
+	}
+	st.Passed = len(st.Problems) == 0
+	return st
+}
+
+// selftestMarkdown is the matrix: one line per check, one column per target. X: failed as
+// its entry says; !: failed though not expected; ?: expected but passed; .: passed.
+func selftestMarkdown(st SelfTest) string {
+	var b strings.Builder
+	verdict := "PASSED"
+	if !st.Passed {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(&b, "## cipconform self-test: %s\n\n", verdict)
+	fmt.Fprintf(&b, "%d targets x %d checks in %.1f s. Columns: R the reference, C conformant variants (must pass everything), M mutants (must fail exactly the checks they list).\n", len(st.Rows), len(st.Checks), float64(st.DurationMS)/1000)
+	b.WriteString("Cells: `X` failed as expected, `!` failed unexpectedly, `?` expected to fail but passed, `.` passed.\n\n```\n")
+	width := 0
+	for _, id := range st.Checks {
+		width = max(width, len(id))
+	}
+	// Column headers, written vertically.
+	for line := 0; line < 3; line++ {
+		fmt.Fprintf(&b, "%-*s ", width, "")
+		for _, r := range st.Rows {
+			label := fmt.Sprintf("%3s", r.Column)
+			b.WriteByte(label[len(label)-3+line])
+		}
+		b.WriteByte('\n')
+	}
+	for _, id := range st.Checks {
+		fmt.Fprintf(&b, "%-*s ", width, id)
+		for _, r := range st.Rows {
+			failed, expected := slices.Contains(r.Failed, id), slices.Contains(r.Expected, id)
+			switch {
+			case failed && expected:
+				b.WriteByte('X')
+			case failed:
+				b.WriteByte('!')
+			case expected:
+				b.WriteByte('?')
+			default:
+				b.WriteByte('.')
+			}
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("```\n\n| column | target | kind | what it does | checks that fail |\n|---|---|---|---|---|\n")
+	for _, r := range st.Rows {
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", r.Column, r.Name, r.Kind, r.Description, strings.Join(r.Failed, ", "))
+	}
+	if len(st.Problems) > 0 {
+		b.WriteString("\nProblems:\n")
+		for _, p := range st.Problems {
+			fmt.Fprintf(&b, "- %s\n", p)
+		}
+	}
+	return b.String()
+}
+
+func writeSelfTest(dir string, st SelfTest, matrix string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report dir: %w", err)
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "selftest.json"), data, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "selftest.md"), []byte(matrix), 0o644)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
