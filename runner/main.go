@@ -40,6 +40,8 @@ func verbs() []verb {
 		{"run", "run the checks against a target (default: the embedded reference) and write reports", runVerb},
 		{"plan", "show what run would do with this configuration: each check and its requests; sends nothing", planVerb},
 		{"checks", "print the check catalogue as Markdown (CHECKS.md)", checksVerb},
+		{"diff", "compare two results.json offline: regressions, fixes, changes explained by the spec", diffVerb},
+		{"spec-diff", "print the changes between two versions of the spec, breaking first", specDiffVerb},
 		{"selftest", "prove every check can fail: the suite against the reference, conformant variants and mutants", selftestVerb},
 		{"serve", "run the reference implementation and print the CIP_ variables to test it", serveVerb},
 	}

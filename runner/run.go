@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/runner/regression"
 	"github.com/cipconform/cipconform/runner/render"
 	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/spec"
@@ -28,15 +29,20 @@ const (
 	junitFile   = "junit.xml"
 	htmlFile    = "report.html"
 	summaryFile = "summary.md"
+	specFile    = "openapi.yaml"
 )
 
 // runOptions are the flags of `run` beyond the configuration.
 type runOptions struct {
-	labelFilter string
-	reportDir   string
-	quiet       bool
-	strict      bool
-	deadline    time.Duration
+	labelFilter    string
+	reportDir      string
+	quiet          bool
+	strict         bool
+	deadline       time.Duration
+	baseline       string
+	failOn         string
+	knownFailures  string
+	updateBaseline bool
 }
 
 func bindRunOptions(fs *flag.FlagSet) *runOptions {
@@ -46,8 +52,81 @@ func bindRunOptions(fs *flag.FlagSet) *runOptions {
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the verdict, not a line per check (for CI logs)")
 	fs.BoolVar(&o.strict, "strict", false, "fail the run on SHOULD failures too")
 	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, "stop the whole run after this long (exit 3)")
+	fs.StringVar(&o.baseline, "baseline", "", "compare with the results.json of an earlier run `FILE`: regressions, fixes, spec changes")
+	fs.StringVar(&o.failOn, "fail-on", "", "what fails the run: regression, failure or none (default: regression with --baseline, else failure)")
+	fs.StringVar(&o.knownFailures, "known-failures", "", "YAML `FILE` of accepted failures, each with a reason; they do not fail the run")
+	fs.BoolVar(&o.updateBaseline, "update-baseline", false, "rewrite --known-failures to this run's failures, keeping their reasons")
 	return o
 }
+
+// gate is the baseline, the ratchet and the policy of a run, read before anything is sent.
+type gate struct {
+	baseline *results.Results
+	ratchet  *regression.Ratchet
+	policy   regression.Policy
+	explicit bool // a baseline, a ratchet or --fail-on was given: the policy decides the verdict
+}
+
+func (o runOptions) gate() (gate, error) {
+	var g gate
+	var err error
+	if o.baseline != "" {
+		if g.baseline, err = results.Load(o.baseline); err != nil {
+			return g, fmt.Errorf("--baseline: %w", err)
+		}
+	}
+	if o.updateBaseline && o.knownFailures == "" {
+		return g, fmt.Errorf("--update-baseline rewrites the --known-failures file: give one")
+	}
+	if o.knownFailures != "" {
+		if g.ratchet, err = regression.LoadRatchet(o.knownFailures, o.updateBaseline); err != nil {
+			return g, err
+		}
+	}
+	if g.policy, err = regression.ParsePolicy(o.failOn, g.baseline != nil); err != nil {
+		return g, err
+	}
+	g.explicit = o.baseline != "" || o.knownFailures != "" || o.failOn != ""
+	return g, nil
+}
+
+// apply compares the run with the baseline, applies the ratchet and the policy, and marks
+// each check with its change and its known-failure reason.
+func (g gate) apply(res *results.Results, opts runOptions) (*regression.Report, error) {
+	var cmp *regression.Report
+	if g.baseline != nil {
+		cmp = regression.Compare(g.baseline, res)
+		res.Regression = cmp
+	}
+	var rat *regression.RatchetReport
+	if g.ratchet != nil {
+		if opts.updateBaseline {
+			g.ratchet = g.ratchet.Updated(res)
+			if err := g.ratchet.Save(opts.knownFailures); err != nil {
+				return cmp, err
+			}
+		}
+		rat = g.ratchet.Apply(res)
+	}
+	for i := range res.Checks {
+		c := &res.Checks[i]
+		if d, ok := cmp.Of(c.ID); ok {
+			c.Change = string(d.Class)
+		}
+		if g.ratchet != nil && failing(c.Outcome) {
+			c.KnownFailure, _ = g.ratchet.Reason(c.ID)
+		}
+	}
+	if cmp != nil {
+		cmp.Ratchet = rat
+	}
+	if g.explicit {
+		regression.Gate(res, cmp, rat, g.policy, opts.strict)
+	}
+	return cmp, nil
+}
+
+func failing(outcome string) bool { return outcome == results.Failed || outcome == results.Errored }
 
 const configHelp = `
 Configuration: each setting is a flag, a CIP_ variable (named beside each flag above) or a key of a
@@ -84,7 +163,12 @@ Flags:`)
 		fmt.Fprintf(stderr, "run: configuration: %v\n", err)
 		return exitUsage
 	}
-	res, code := execute(ctx, cfg, *opts, stdout, stderr)
+	g, err := opts.gate()
+	if err != nil {
+		fmt.Fprintf(stderr, "run: %v\n", err)
+		return exitUsage
+	}
+	res, code := execute(ctx, cfg, *opts, g, stdout, stderr)
 	if res != nil && !opts.quiet {
 		fmt.Fprintf(stdout, "\n%d passed, %d failed, %d skipped, %d error\n", res.Counts.Passed, res.Counts.Failed, res.Counts.Skipped, res.Counts.Error)
 	}
@@ -105,7 +189,7 @@ Exit codes:
 
 // execute runs the suites in a child process against cfg's target (or an embedded reference)
 // and writes the reports. It returns the results (nil when there are none) and the exit code.
-func execute(ctx context.Context, cfg config.Config, opts runOptions, stdout, stderr io.Writer) (*results.Results, int) {
+func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, stdout, stderr io.Writer) (*results.Results, int) {
 	if cfg.Insecure {
 		fmt.Fprintln(stderr, "WARNING: TLS certificate verification is OFF (--insecure): the target's identity is not checked. Never use this against production.")
 	}
@@ -149,11 +233,25 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, stdout, st
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return nil, exitCannotDo
 	}
+	op, err := contract.Operation(spec.OperationID)
+	if err != nil {
+		fmt.Fprintf(stderr, "run: %v\n", err)
+		return nil, exitCannotDo
+	}
 	res.Harness = results.Harness{Version: version}
-	res.Spec = results.Spec{Version: contract.OpenAPI().Info.Version, Digest: contract.Digest()}
+	res.Spec = results.Spec{Version: contract.OpenAPI().Info.Version, Digest: contract.Digest(), Document: string(spec.Document())}
 	res.Target, res.Embedded, res.Config, res.Strict = cfg.Target, embeddedTarget, cfg, opts.strict
+	res.Coverage = results.Coverage(op, res.Checks)
 	res.Judge()
-	if err := writeReports(opts.reportDir, res, redact); err != nil {
+	cmp, err := g.apply(res, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "run: %v\n", err)
+		return res, exitCannotDo
+	}
+	if cmp != nil && !opts.quiet {
+		fmt.Fprintf(stdout, "\nSince the baseline (%s): %s\n", cmp.BaselineStart, cmp.Summary())
+	}
+	if err := writeReports(opts.reportDir, res, cmp, redact); err != nil {
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return res, exitCannotDo
 	}
@@ -200,22 +298,28 @@ func runSuites(ctx context.Context, cfg config.Config, labelFilter, dir string, 
 	return res, nil
 }
 
-// writeReports writes results.json, report.html and summary.md (junit.xml comes from the
-// suites), each through the redactor.
-func writeReports(dir string, res *results.Results, redact func([]byte) []byte) error {
+// writeReports writes results.json, report.html, summary.md and the spec the run checked
+// against (openapi.yaml), and adds the baseline comparison to the suites' junit.xml; each
+// through the redactor.
+func writeReports(dir string, res *results.Results, cmp *regression.Report, redact func([]byte) []byte) error {
 	data, err := res.JSON()
 	if err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
-	html, err := render.HTML(res)
+	html, err := render.HTML(res, cmp)
 	if err != nil {
 		return err
 	}
-	md, err := render.Markdown(res)
+	md, err := render.Markdown(res, cmp)
 	if err != nil {
 		return err
 	}
-	for name, content := range map[string][]byte{resultsFile: data, htmlFile: html, summaryFile: md} {
+	if cmp != nil {
+		if err := annotateJUnit(filepath.Join(dir, junitFile), cmp); err != nil {
+			return err
+		}
+	}
+	for name, content := range map[string][]byte{resultsFile: data, htmlFile: html, summaryFile: md, specFile: spec.Document()} {
 		if err := os.WriteFile(filepath.Join(dir, name), redact(content), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	ttemplate "text/template"
 
+	"github.com/cipconform/cipconform/runner/regression"
 	"github.com/cipconform/cipconform/runner/results"
 )
 
@@ -91,28 +92,48 @@ var funcs = map[string]any{
 	"pipeSafe":  func(s string) string { return strings.ReplaceAll(s, "|", `\|`) },
 }
 
-// HTML renders report.html: one file, readable offline, the verdict first.
-func HTML(r *results.Results) ([]byte, error) {
+// changes are the deltas worth a person's attention: all but the unchanged.
+func changes(cmp *regression.Report) []regression.Delta {
+	if cmp == nil {
+		return nil
+	}
+	var out []regression.Delta
+	for _, d := range cmp.Deltas {
+		if d.Class != regression.Unchanged {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func data(r *results.Results, cmp *regression.Report) map[string]any {
+	return map[string]any{"R": r, "Groups": groups(r), "Problems": problems(r), "Cmp": cmp, "Changes": changes(cmp), "Uncovered": results.Uncovered(r.Coverage)}
+}
+
+// HTML renders report.html: one file, readable offline, the verdict first, then what changed
+// since the baseline (regressions first), the failures, every check by spec element, and the
+// coverage of the contract. cmp may be nil.
+func HTML(r *results.Results, cmp *regression.Report) ([]byte, error) {
 	t, err := template.New("report").Funcs(funcs).Parse(htmlTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("html template: %w", err)
 	}
 	var b bytes.Buffer
-	data := map[string]any{"R": r, "Groups": groups(r), "Problems": problems(r)}
+	data := data(r, cmp)
 	if err := t.Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("render html: %w", err)
 	}
 	return b.Bytes(), nil
 }
 
-// Markdown renders summary.md, short enough for a CI job summary.
-func Markdown(r *results.Results) ([]byte, error) {
+// Markdown renders summary.md, short enough for a CI job summary. cmp may be nil.
+func Markdown(r *results.Results, cmp *regression.Report) ([]byte, error) {
 	t, err := ttemplate.New("summary").Funcs(funcs).Parse(markdownTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("markdown template: %w", err)
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, map[string]any{"R": r, "Problems": problems(r)}); err != nil {
+	if err := t.Execute(&b, data(r, cmp)); err != nil {
 		return nil, fmt.Errorf("render markdown: %w", err)
 	}
 	return b.Bytes(), nil

@@ -53,6 +53,11 @@ type Results struct {
 	Verdict      string        `json:"verdict"`
 	Reason       string        `json:"reason"`
 	Checks       []CheckResult `json:"checks"`
+	// Coverage maps each part of the contract to the checks that exercised it.
+	Coverage []CoverageItem `json:"coverage,omitempty"`
+	// Regression is the comparison with a baseline (package regression's Report), when one
+	// was given.
+	Regression any `json:"regression,omitempty"`
 }
 
 // Harness identifies the harness that ran.
@@ -60,10 +65,12 @@ type Harness struct {
 	Version string `json:"version"`
 }
 
-// Spec identifies the contract the run checked against.
+// Spec identifies the contract the run checked against, and carries it, so that a later run
+// can tell a change of the spec from a regression with this file alone.
 type Spec struct {
-	Version string `json:"version"`
-	Digest  string `json:"digest"`
+	Version  string `json:"version"`
+	Digest   string `json:"digest"`
+	Document string `json:"document,omitempty"` // the OpenAPI document, as embedded
 }
 
 // Counts are the checks per outcome.
@@ -88,6 +95,10 @@ type CheckResult struct {
 	DurationMS int64               `json:"durationMs"`
 	Exchanges  []*harness.Exchange `json:"exchanges,omitempty"`
 	Curl       []string            `json:"curl,omitempty"`
+	// Change is the check's class against the baseline (regression, fixed...), when one was given.
+	Change string `json:"change,omitempty"`
+	// KnownFailure is the reason the known-failures file gives for accepting this failure.
+	KnownFailure string `json:"knownFailure,omitempty"`
 }
 
 // FromGinkgo builds the results from a Ginkgo report of the conformance suite. Specs the label

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cipconform/cipconform/runner/regression"
+	"github.com/cipconform/cipconform/runner/results"
+)
+
+func diffVerb(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	failOn := fs.String("fail-on", "regression", "what fails: regression, failure or none")
+	known := fs.String("known-failures", "", "YAML `FILE` of accepted failures, each with a reason")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `Usage: cipconform diff [flags] BASELINE CURRENT
+
+Compares two results.json files offline and classifies every check by its ID: regression (passed
+before, fails now), expected-by-spec-change (fails now because the spec changed what it verifies,
+per oasdiff), fixed, still-failing, new-check, removed-check, newly-skipped, unchanged.
+
+Flags:`)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), exitCodesHelp)
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(stderr, "diff: want two results.json files: BASELINE CURRENT (see cipconform diff --help)")
+		return exitUsage
+	}
+	baseline, err := results.Load(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "diff: baseline: %v\n", err)
+		return exitUsage
+	}
+	current, err := results.Load(fs.Arg(1))
+	if err != nil {
+		fmt.Fprintf(stderr, "diff: current: %v\n", err)
+		return exitUsage
+	}
+	policy, err := regression.ParsePolicy(*failOn, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "diff: %v\n", err)
+		return exitUsage
+	}
+	var rat *regression.RatchetReport
+	if *known != "" {
+		r, err := regression.LoadRatchet(*known, false)
+		if err != nil {
+			fmt.Fprintf(stderr, "diff: %v\n", err)
+			return exitUsage
+		}
+		rat = r.Apply(current)
+	}
+	cmp := regression.Compare(baseline, current)
+	cmp.Ratchet = rat
+	printComparison(stdout, cmp)
+	regression.Gate(current, cmp, rat, policy, current.Strict)
+	fmt.Fprintf(stdout, "\n%s: %s\n", current.Verdict, current.Reason)
+	switch current.Verdict {
+	case results.VerdictPassed:
+		return exitOK
+	case results.VerdictFailed:
+		return exitFailed
+	default:
+		return exitCannotDo
+	}
+}
+
+func printComparison(w io.Writer, cmp *regression.Report) {
+	fmt.Fprintf(w, "Since the baseline of %s: %s\n", cmp.BaselineStart, cmp.Summary())
+	if cmp.SpecChanged {
+		fmt.Fprintf(w, "The spec changed: %s -> %s\n", cmp.BaselineSpec, cmp.CurrentSpec)
+		if cmp.SpecNote != "" {
+			fmt.Fprintf(w, "  %s\n", cmp.SpecNote)
+		}
+		for _, c := range cmp.SpecChanges {
+			fmt.Fprintf(w, "  %s\n", specChangeLine(c))
+		}
+	}
+	for _, d := range cmp.Deltas {
+		if d.Class == regression.Unchanged {
+			continue
+		}
+		fmt.Fprintf(w, "%-24s %-26s %-8s -> %-8s %s", d.Class, d.ID, orNone(d.Before), orNone(d.After), d.Element)
+		if d.SpecChange != nil {
+			fmt.Fprintf(w, "  [spec: %s]", d.SpecChange.Rule)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func specChangeLine(c regression.SpecChange) string {
+	kind := "change  "
+	if c.Breaking {
+		kind = "BREAKING"
+	}
+	return fmt.Sprintf("%s [%s] %s", kind, c.Rule, c.Text)
+}
+
+func specDiffVerb(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("spec-diff", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `Usage: cipconform spec-diff OLD.yaml NEW.yaml
+
+Prints the changes between two versions of the OpenAPI document that matter to implementers,
+breaking ones first (computed by oasdiff). Exits 1 when a change is breaking, 0 otherwise.`)
+		fmt.Fprint(fs.Output(), exitCodesHelp)
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(stderr, "spec-diff: want two OpenAPI documents: OLD NEW")
+		return exitUsage
+	}
+	var docs [2][]byte
+	for i := range docs {
+		data, err := os.ReadFile(fs.Arg(i))
+		if err != nil {
+			fmt.Fprintf(stderr, "spec-diff: %v\n", err)
+			return exitUsage
+		}
+		docs[i] = data
+	}
+	changes, err := regression.SpecDiff(docs[0], docs[1])
+	if err != nil {
+		fmt.Fprintf(stderr, "spec-diff: %v\n", err)
+		return exitUsage
+	}
+	breaking := 0
+	for _, c := range changes {
+		fmt.Fprintln(stdout, specChangeLine(c))
+		if c.Breaking {
+			breaking++
+		}
+	}
+	fmt.Fprintf(stdout, "%d change(s), %d breaking\n", len(changes), breaking)
+	if breaking > 0 {
+		return exitFailed
+	}
+	return exitOK
+}

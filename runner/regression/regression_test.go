@@ -1,0 +1,190 @@
+package regression_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cipconform/cipconform/runner/regression"
+	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/spec"
+)
+
+func run(doc string, checks ...results.CheckResult) *results.Results {
+	r := &results.Results{Spec: results.Spec{Digest: "sha256:" + string(rune(len(doc))), Document: doc}, Checks: checks}
+	r.Judge()
+	return r
+}
+
+func check(id, element, outcome string) results.CheckResult {
+	return results.CheckResult{ID: id, Element: element, Level: "MUST", Outcome: outcome}
+}
+
+func TestCompareClassifiesEveryCheck(t *testing.T) {
+	doc := string(spec.Document())
+	baseline := run(doc,
+		check("CIP-A", "op 201", "passed"), check("CIP-B", "op 201", "failed"), check("CIP-C", "op 201", "failed"),
+		check("CIP-D", "op 201", "passed"), check("CIP-E", "op 201", "passed"), check("CIP-GONE", "op 201", "passed"),
+		check("CIP-F", "op 201", "passed"), check("CIP-G", "op 201", "passed"))
+	current := run(doc,
+		check("CIP-A", "op 201", "failed"), check("CIP-B", "op 201", "passed"), check("CIP-C", "op 201", "failed"),
+		check("CIP-D", "op 201", "skipped"), check("CIP-E", "op 201", "passed"), check("CIP-NEW", "op 201", "failed"),
+		check("CIP-F", "op 201", "error"), check("CIP-G", "op 201 renamed", "passed"))
+	cmp := regression.Compare(baseline, current)
+	want := map[string]regression.Class{
+		"CIP-A": regression.Regression, "CIP-B": regression.Fixed, "CIP-C": regression.StillFailing, "CIP-D": regression.NewlySkipped,
+		"CIP-E": regression.Unchanged, "CIP-NEW": regression.NewCheck, "CIP-GONE": regression.RemovedCheck, "CIP-F": regression.Regression,
+		"CIP-G": regression.Unchanged,
+	}
+	if len(cmp.Deltas) != len(want) {
+		t.Fatalf("%d deltas, want %d: %+v", len(cmp.Deltas), len(want), cmp.Deltas)
+	}
+	for _, d := range cmp.Deltas {
+		if want[d.ID] != d.Class {
+			t.Errorf("%s: %s, want %s", d.ID, d.Class, want[d.ID])
+		}
+	}
+	if cmp.Deltas[0].Class != regression.Regression || cmp.SpecChanged {
+		t.Errorf("regressions come first; the spec did not change: %+v", cmp)
+	}
+	if got := cmp.Summary(); !strings.HasPrefix(got, "2 regression, 1 newly-skipped") {
+		t.Errorf("summary %q", got)
+	}
+}
+
+// With a spec whose status enum lost Pending, the schema check's new failure is expected by the
+// spec change (with oasdiff's rule); a failure of an unrelated check is still a regression.
+func TestASpecChangeExplainsADelta(t *testing.T) {
+	old := string(spec.Document())
+	changed := strings.Replace(old, "enum: [Pending, InProgress, Succeeded, Failed, TimeOut, Cancelled]", "enum: [InProgress, Succeeded, Failed, TimeOut, Cancelled]", 1)
+	if changed == old {
+		t.Fatal("the enum to change is not in the spec")
+	}
+	schema := "collectInvestigationPackage 201 #/components/schemas/MachineAction"
+	baseline := run(old, check("CIP-CREATE-003", schema, "passed"), check("CIP-CREATE-009", "collectInvestigationPackage 201 /status", "passed"),
+		check("CIP-CREATE-004", "collectInvestigationPackage 201 /type", "passed"), check("CIP-CREATE-001", "collectInvestigationPackage 201", "passed"),
+		check("CIP-AUTH-001", "collectInvestigationPackage 401 security bearer", "passed"))
+	current := run(changed, check("CIP-CREATE-003", schema, "failed"), check("CIP-CREATE-009", "collectInvestigationPackage 201 /status", "failed"),
+		check("CIP-CREATE-004", "collectInvestigationPackage 201 /type", "failed"), check("CIP-CREATE-001", "collectInvestigationPackage 201", "failed"),
+		check("CIP-AUTH-001", "collectInvestigationPackage 401 security bearer", "failed"))
+	current.Spec.Digest = "sha256:other"
+	cmp := regression.Compare(baseline, current)
+	if !cmp.SpecChanged || len(cmp.SpecChanges) != 1 || cmp.SpecChanges[0].Rule != "response-property-enum-value-removed" {
+		t.Fatalf("spec changes %+v (%s)", cmp.SpecChanges, cmp.SpecNote)
+	}
+	want := map[string]regression.Class{
+		"CIP-CREATE-003": regression.ExpectedBySpec, "CIP-CREATE-009": regression.ExpectedBySpec,
+		"CIP-CREATE-004": regression.Regression, "CIP-CREATE-001": regression.Regression, "CIP-AUTH-001": regression.Regression,
+	}
+	for _, d := range cmp.Deltas {
+		if want[d.ID] != d.Class {
+			t.Errorf("%s: %s, want %s", d.ID, d.Class, want[d.ID])
+		}
+		if d.Class == regression.ExpectedBySpec && (d.SpecChange == nil || d.SpecChange.Rule != "response-property-enum-value-removed") {
+			t.Errorf("%s: no rule %+v", d.ID, d.SpecChange)
+		}
+	}
+	// Without the documents, nothing can be put down to the spec.
+	baseline.Spec.Document = ""
+	if cmp := regression.Compare(baseline, current); cmp.SpecNote == "" || cmp.Counts[regression.ExpectedBySpec] != 0 {
+		t.Errorf("without documents: %+v", cmp)
+	}
+}
+
+func writeRatchet(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "known.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRatchet(t *testing.T) {
+	path := writeRatchet(t, "known_failures:\n  - id: CIP-A\n    reason: gateway answers 404, JIRA-1\n  - id: CIP-B\n    reason: fixed upstream\n  - id: CIP-GONE\n    reason: old\n")
+	rat, err := regression.LoadRatchet(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := run("", check("CIP-A", "op 201", "failed"), check("CIP-B", "op 201", "passed"), check("CIP-C", "op 201", "failed"))
+	rep := rat.Apply(current)
+	if !slices.Equal(rep.Known, []string{"CIP-A"}) || !slices.Equal(rep.Fixed, []string{"CIP-B"}) || !slices.Equal(rep.Stale, []string{"CIP-GONE"}) {
+		t.Errorf("%+v", rep)
+	}
+	regression.Gate(current, nil, rep, regression.FailOnFailure, false)
+	for _, want := range []string{"1 check(s) failed: CIP-C", "now pass, remove them from the file: CIP-B", "no longer exist: CIP-GONE"} {
+		if current.Verdict != results.VerdictFailed || !strings.Contains(current.Reason, want) {
+			t.Errorf("verdict %s %q, want %q", current.Verdict, current.Reason, want)
+		}
+	}
+	updated := rat.Updated(current)
+	if err := updated.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	again, err := regression.LoadRatchet(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []regression.KnownFailure{{ID: "CIP-A", Reason: "gateway answers 404, JIRA-1"}, {ID: "CIP-C", Reason: regression.NotTriaged}}
+	if !slices.Equal(again.KnownFailures, want) {
+		t.Errorf("updated %+v", again.KnownFailures)
+	}
+	current.Judge()
+	regression.Gate(current, nil, again.Apply(current), regression.FailOnFailure, false)
+	if current.Verdict != results.VerdictPassed {
+		t.Errorf("after the update: %s %s", current.Verdict, current.Reason)
+	}
+}
+
+func TestBadRatchetFiles(t *testing.T) {
+	cases := map[string]string{
+		"no reason":   "known_failures:\n  - id: CIP-A\n",
+		"no id":       "known_failures:\n  - reason: x\n",
+		"twice":       "known_failures:\n  - id: CIP-A\n    reason: x\n  - id: CIP-A\n    reason: y\n",
+		"unknown key": "known_failure:\n  - id: CIP-A\n    reason: x\n",
+		"not yaml":    "known_failures: [",
+	}
+	for name, content := range cases {
+		if _, err := regression.LoadRatchet(writeRatchet(t, content), false); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := regression.LoadRatchet(filepath.Join(t.TempDir(), "none.yaml"), false); err == nil {
+		t.Error("a missing file must be an error unless it will be written")
+	}
+	if r, err := regression.LoadRatchet(filepath.Join(t.TempDir(), "none.yaml"), true); err != nil || len(r.KnownFailures) != 0 {
+		t.Errorf("%v %v", r, err)
+	}
+}
+
+func TestPolicies(t *testing.T) {
+	baseline := run("", check("CIP-A", "op 201", "passed"), check("CIP-B", "op 201", "failed"))
+	cases := []struct {
+		policy  regression.Policy
+		verdict string
+	}{
+		{regression.FailOnRegression, results.VerdictFailed},
+		{regression.FailOnFailure, results.VerdictFailed},
+		{regression.FailOnNone, results.VerdictPassed},
+	}
+	for _, tc := range cases {
+		current := run("", check("CIP-A", "op 201", "failed"), check("CIP-B", "op 201", "failed"))
+		regression.Gate(current, regression.Compare(baseline, current), nil, tc.policy, false)
+		if current.Verdict != tc.verdict {
+			t.Errorf("%s: %s (%s)", tc.policy, current.Verdict, current.Reason)
+		}
+	}
+	// Only B fails, as it did: no regression.
+	current := run("", check("CIP-A", "op 201", "passed"), check("CIP-B", "op 201", "failed"))
+	regression.Gate(current, regression.Compare(baseline, current), nil, regression.FailOnRegression, false)
+	if current.Verdict != results.VerdictPassed {
+		t.Errorf("still failing is not a regression: %s", current.Reason)
+	}
+	for _, bad := range []string{"sometimes", "regression"} {
+		if _, err := regression.ParsePolicy(bad, false); err == nil {
+			t.Errorf("ParsePolicy(%q) without a baseline must fail", bad)
+		}
+	}
+}
