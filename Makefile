@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: run test build lint bench fuzz checks selftest clean
+.PHONY: run test build lint bench fuzz docs selftest clean
 
 ## run: build, run every check against the embedded reference, write the reports to reports/
 run: build
@@ -38,9 +38,10 @@ fuzz:
 selftest:
 	$(GO) run ./runner selftest --report-dir reports/selftest
 
-## checks: regenerate CHECKS.md from the catalogue (a test fails when it is stale)
-checks:
+## docs: regenerate CHECKS.md (the catalogue) and CONFIG.md (the settings); tests fail when they are stale
+docs:
 	$(GO) run ./runner checks > CHECKS.md
+	$(GO) run ./runner settings > CONFIG.md
 
 clean:
 	rm -rf bin reports

@@ -11,10 +11,14 @@ import (
 	"github.com/cipconform/cipconform/runner/regression"
 )
 
-// annotateJUnit adds the baseline comparison to junit.xml: each test case's class in its
-// system-out, "REGRESSION:" before a regressed check's failure message, and the counts as
-// suite properties, so that CI tools that read only JUnit see it too.
-func annotateJUnit(path string, cmp *regression.Report) error {
+// annotateJUnit adds the run's warnings (as suite properties) and the baseline comparison (cmp
+// may be nil) to junit.xml: each test case's class in its system-out, "REGRESSION:" before a
+// regressed check's failure message, and the counts as suite properties, so that CI tools that
+// read only JUnit see them too.
+func annotateJUnit(path string, cmp *regression.Report, warnings []string) error {
+	if cmp == nil && len(warnings) == 0 {
+		return nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("junit: %w", err)
@@ -25,6 +29,12 @@ func annotateJUnit(path string, cmp *regression.Report) error {
 	}
 	for i := range suites.TestSuites {
 		suite := &suites.TestSuites[i]
+		for _, w := range warnings {
+			suite.Properties.Properties = append(suite.Properties.Properties, reporters.JUnitProperty{Name: "cipconform.warning", Value: w})
+		}
+		if cmp == nil {
+			continue
+		}
 		for class, n := range cmp.Counts {
 			suite.Properties.Properties = append(suite.Properties.Properties, reporters.JUnitProperty{Name: "cipconform." + string(class), Value: fmt.Sprint(n)})
 		}

@@ -40,6 +40,7 @@ func verbs() []verb {
 		{"run", "run the checks against a target (default: the embedded reference) and write reports", runVerb},
 		{"plan", "show what run would do with this configuration: each check and its requests; sends nothing", planVerb},
 		{"checks", "print the check catalogue as Markdown (CHECKS.md)", checksVerb},
+		{"settings", "print every setting, its CIP_ variable and flag, as Markdown (CONFIG.md)", settingsVerb},
 		{"diff", "compare two results.json offline: regressions, fixes, changes explained by the spec", diffVerb},
 		{"spec-diff", "print the changes between two versions of the spec, breaking first", specDiffVerb},
 		{"selftest", "prove every check can fail: the suite against the reference, conformant variants and mutants", selftestVerb},

@@ -209,7 +209,7 @@ func TestExitCodes(t *testing.T) {
 		says string
 	}{
 		{"bad target", map[string]string{"CIP_TARGET": "not a url"}, []string{"run"}, exitUsage, "absolute http"},
-		{"target without token", map[string]string{"CIP_TARGET": "https://x.example"}, []string{"run"}, exitUsage, "CIP_TOKEN_ADMIN is required"},
+		{"target without token", map[string]string{"CIP_TARGET": "https://x.example"}, []string{"run"}, exitUsage, "is required with CIP_TARGET"},
 		{"malformed config file", map[string]string{"CIP_CONFIG": "/nonexistent.yaml"}, []string{"run"}, exitUsage, "config file"},
 		{"unknown flag", nil, []string{"run", "--nope"}, exitUsage, "flag provided but not defined"},
 		{"unknown verb", nil, []string{"frobnicate"}, exitUsage, "unknown command"},
@@ -317,12 +317,22 @@ func TestChecksMarkdownIsFresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(committed) != catalogueMarkdown(catalogue) {
-		t.Error("CHECKS.md is stale: run `make checks` and commit it")
+		t.Error("CHECKS.md is stale: run `make docs` and commit it")
+	}
+}
+
+func TestConfigMarkdownIsFresh(t *testing.T) {
+	committed, err := os.ReadFile("../CONFIG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(committed) != settingsMarkdown() {
+		t.Error("CONFIG.md is stale: run `make docs` and commit it")
 	}
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	for _, verb := range []string{"run", "plan", "checks", "serve"} {
+	for _, verb := range []string{"run", "plan", "checks", "settings", "serve", "selftest", "diff", "spec-diff"} {
 		out := cli(t, t.TempDir(), nil, verb, "--help")
 		if out.code != exitOK || !strings.Contains(out.stderr, "Usage: cipconform "+verb) || !strings.Contains(out.stderr, "Exit codes") {
 			t.Errorf("%s --help: exit %d\n%s", verb, out.code, out.stderr)

@@ -38,7 +38,7 @@ type runOptions struct {
 	reportDir      string
 	quiet          bool
 	strict         bool
-	deadline       time.Duration
+	runTimeout     time.Duration
 	baseline       string
 	failOn         string
 	knownFailures  string
@@ -51,7 +51,7 @@ func bindRunOptions(fs *flag.FlagSet) *runOptions {
 	fs.StringVar(&o.reportDir, "report-dir", "reports", "write "+resultsFile+", "+junitFile+", "+htmlFile+" and "+summaryFile+" to this `DIR`")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the verdict, not a line per check (for CI logs)")
 	fs.BoolVar(&o.strict, "strict", false, "fail the run on SHOULD failures too")
-	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, "stop the whole run after this long (exit 3)")
+	fs.DurationVar(&o.runTimeout, "timeout", 30*time.Minute, "bound the whole run: stop it after this long (exit 3); each request has its own --request-timeout")
 	fs.StringVar(&o.baseline, "baseline", "", "compare with the results.json of an earlier run `FILE`: regressions, fixes, spec changes")
 	fs.StringVar(&o.failOn, "fail-on", "", "what fails the run: regression, failure or none (default: regression with --baseline, else failure)")
 	fs.StringVar(&o.knownFailures, "known-failures", "", "YAML `FILE` of accepted failures, each with a reason; they do not fail the run")
@@ -126,6 +126,28 @@ func (g gate) apply(res *results.Results, opts runOptions) (*regression.Report, 
 	return cmp, nil
 }
 
+// runWarnings are what every report says before anything else.
+func runWarnings(cfg config.Config, res *results.Results) []string {
+	var w []string
+	if cfg.Insecure {
+		w = append(w, "TLS certificate verification was OFF (--insecure): the target's identity was not checked")
+	}
+	refused := 0
+	for _, c := range res.Checks {
+		if c.Outcome == results.Skipped && strings.Contains(c.Message, "refused: ") {
+			refused++
+		}
+	}
+	if production, why := cfg.Production(); production {
+		if cfg.AllowActions {
+			w = append(w, fmt.Sprintf("production target (%s): checks that create actions ran (--allow-actions)", why))
+		} else {
+			w = append(w, fmt.Sprintf("production target (%s): %d checks that create actions were refused; the read-only checks ran", why, refused))
+		}
+	}
+	return w
+}
+
 func failing(outcome string) bool { return outcome == results.Failed || outcome == results.Errored }
 
 const configHelp = `
@@ -184,7 +206,7 @@ Exit codes:
   1  conformance failures
   2  usage or configuration error
   3  the run could not be done: the target could not be used, every check errored or was skipped,
-     no check was selected, or the deadline passed
+     no check was selected, or the run took longer than --timeout
 `
 
 // execute runs the suites in a child process against cfg's target (or an embedded reference)
@@ -209,7 +231,7 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, st
 		return nil, exitUsage
 	}
 	redact := redactor(cfg)
-	ctx, cancel := context.WithTimeout(ctx, opts.deadline)
+	ctx, cancel := context.WithTimeout(ctx, opts.runTimeout)
 	defer cancel()
 	progress := stdout
 	if opts.quiet {
@@ -217,7 +239,7 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, st
 	}
 	res, err := runSuites(ctx, cfg, opts.labelFilter, opts.reportDir, progress)
 	if ctx.Err() != nil {
-		why := "the deadline passed (--deadline " + opts.deadline.String() + ")"
+		why := "the run took longer than --timeout " + opts.runTimeout.String()
 		if errors.Is(ctx.Err(), context.Canceled) {
 			why = "interrupted"
 		}
@@ -241,6 +263,7 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, st
 	res.Harness = results.Harness{Version: version}
 	res.Spec = results.Spec{Version: contract.OpenAPI().Info.Version, Digest: contract.Digest(), Document: string(spec.Document())}
 	res.Target, res.Embedded, res.Config, res.Strict = cfg.Target, embeddedTarget, cfg, opts.strict
+	res.Warnings = runWarnings(cfg, res)
 	res.Coverage = results.Coverage(op, res.Checks)
 	res.Judge()
 	cmp, err := g.apply(res, opts)
@@ -314,10 +337,8 @@ func writeReports(dir string, res *results.Results, cmp *regression.Report, reda
 	if err != nil {
 		return err
 	}
-	if cmp != nil {
-		if err := annotateJUnit(filepath.Join(dir, junitFile), cmp); err != nil {
-			return err
-		}
+	if err := annotateJUnit(filepath.Join(dir, junitFile), cmp, res.Warnings); err != nil {
+		return err
 	}
 	for name, content := range map[string][]byte{resultsFile: data, htmlFile: html, summaryFile: md, specFile: spec.Document()} {
 		if err := os.WriteFile(filepath.Join(dir, name), redact(content), 0o644); err != nil {

@@ -116,7 +116,9 @@ func specsVerb(_ context.Context, args []string, _, stderr io.Writer) int {
 	if *junitOut != "" {
 		specsRun.junitOut, _ = filepath.Abs(*junitOut)
 	}
-	specsRun.redact = redactor(cfg)
+	static := redactor(cfg)
+	// Tokens fetched during the run (client credentials) are known to the suite only.
+	specsRun.redact = func(b []byte) []byte { return []byte(conformance.Redact(string(static(b)))) }
 
 	suiteConfig, reporterConfig := GinkgoConfiguration()
 	suiteConfig.LabelFilter = *labelFilter

@@ -47,6 +47,8 @@ type Results struct {
 	Config        any       `json:"config"` // the configuration, secrets redacted
 	Start         time.Time `json:"start"`
 	End           time.Time `json:"end"`
+	// Warnings come first in every report: TLS verification off, production refusals.
+	Warnings []string `json:"warnings,omitempty"`
 	// SetupFailure says why no check could run (the target could not be used, a bad config).
 	SetupFailure string        `json:"setupFailure,omitempty"`
 	Counts       Counts        `json:"counts"`

@@ -12,8 +12,10 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v4"
@@ -39,15 +41,42 @@ func (s Secret) String() string {
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Config is everything a run needs to know. The help tag is the flag's and the docs' text.
+//
+// Each identity is a static token (the value, or a file that holds it, so that secrets stay out
+// of shell history) or, except the expired one, OAuth2 client credentials of Microsoft Entra ID.
 type Config struct {
-	Target           string        `yaml:"target" help:"base URL that replaces the spec's server, e.g. https://staging.example.com/api; empty: the embedded reference implementation"`
-	MachineIDs       []string      `yaml:"machine_ids" help:"comma-separated ids of machines that exist on the target; each check that creates an action gets machines of its own"`
-	UnknownMachineID string        `yaml:"unknown_machine_id" help:"a machine id that does not exist on the target (default: a random id)"`
-	TokenAdmin       Secret        `yaml:"token_admin" help:"bearer token of a Security Administrator"`
-	TokenGlobalAdmin Secret        `yaml:"token_global_admin" help:"bearer token of a Global Administrator (checks that need it are skipped without it)"`
-	TokenReader      Secret        `yaml:"token_reader" help:"bearer token of a valid identity without permission, e.g. a Security Reader"`
-	TokenExpired     Secret        `yaml:"token_expired" help:"an expired bearer token of the target's issuer"`
-	Timeout          time.Duration `yaml:"timeout" help:"timeout of each request"`
+	Target           string   `yaml:"target" help:"base URL that replaces the spec's server, e.g. https://staging.example.com/api; empty: the embedded reference implementation"`
+	MachineIDs       []string `yaml:"machine_ids" help:"comma-separated ids of machines that exist on the target; each check that creates an action gets machines of its own"`
+	UnknownMachineID string   `yaml:"unknown_machine_id" help:"a machine id that does not exist on the target (default: a random id)"`
+
+	TokenAdmin           Secret `yaml:"token_admin" help:"bearer token of a Security Administrator"`
+	TokenAdminFile       string `yaml:"token_admin_file" help:"file holding the Security Administrator's token"`
+	TokenGlobalAdmin     Secret `yaml:"token_global_admin" help:"bearer token of a Global Administrator (checks that need it are skipped without it)"`
+	TokenGlobalAdminFile string `yaml:"token_global_admin_file" help:"file holding the Global Administrator's token"`
+	TokenReader          Secret `yaml:"token_reader" help:"bearer token of a valid identity without permission, e.g. a Security Reader"`
+	TokenReaderFile      string `yaml:"token_reader_file" help:"file holding the reader's token"`
+	TokenExpired         Secret `yaml:"token_expired" help:"an expired bearer token of the target's issuer"`
+	TokenExpiredFile     string `yaml:"token_expired_file" help:"file holding the expired token"`
+
+	TenantID                    string `yaml:"tenant_id" help:"Microsoft Entra tenant of the client credentials"`
+	TokenURL                    string `yaml:"token_url" help:"token endpoint of the client credentials (default: login.microsoftonline.com for the tenant, v1 with resource, v2 with scope)"`
+	Resource                    string `yaml:"resource" help:"resource of v1 client-credentials tokens (default: https://api.securitycenter.microsoft.com)"`
+	Scope                       string `yaml:"scope" help:"scope of v2 client-credentials tokens, e.g. https://api.securitycenter.microsoft.com/.default"`
+	AdminClientID               string `yaml:"admin_client_id" help:"client id of the application used as the administrator (instead of a token)"`
+	AdminClientSecret           Secret `yaml:"admin_client_secret" help:"its client secret"`
+	AdminClientSecretFile       string `yaml:"admin_client_secret_file" help:"file holding its client secret"`
+	GlobalAdminClientID         string `yaml:"global_admin_client_id" help:"client id of the application used as the Global Administrator"`
+	GlobalAdminClientSecret     Secret `yaml:"global_admin_client_secret" help:"its client secret"`
+	GlobalAdminClientSecretFile string `yaml:"global_admin_client_secret_file" help:"file holding its client secret"`
+	ReaderClientID              string `yaml:"reader_client_id" help:"client id of an application without the permission to collect"`
+	ReaderClientSecret          Secret `yaml:"reader_client_secret" help:"its client secret"`
+	ReaderClientSecretFile      string `yaml:"reader_client_secret_file" help:"file holding its client secret"`
+
+	TargetEnv    string  `yaml:"target_env" help:"production refuses the checks that create actions (set by itself for Microsoft's production hosts); anything else, e.g. staging, allows them"`
+	AllowActions bool    `yaml:"allow_actions" help:"run the checks that create actions (collections on real machines) even against production"`
+	MaxRPS       float64 `yaml:"max_rps" help:"at most this many requests per second (per process; 0: no cap); a 429 is waited out as its Retry-After says and retried once"`
+
+	RequestTimeout   time.Duration `yaml:"request_timeout" help:"timeout of each request"`
 	MaxResponseBytes int64         `yaml:"max_response_bytes" help:"largest response body read; a longer one fails the check"`
 	CAFile           string        `yaml:"ca_file" help:"PEM file of CA certificates to trust besides the system's"`
 	Insecure         bool          `yaml:"insecure" help:"skip TLS certificate verification (loudly warned; never for production)"`
@@ -56,7 +85,7 @@ type Config struct {
 
 // Defaults are the values of fields nobody set.
 func Defaults() Config {
-	return Config{Timeout: 10 * time.Second, MaxResponseBytes: 1 << 20, ClockSkew: 5 * time.Minute}
+	return Config{RequestTimeout: 10 * time.Second, MaxResponseBytes: 1 << 20, ClockSkew: 5 * time.Minute}
 }
 
 // Field describes one setting, for flags, help and docs.
@@ -98,6 +127,8 @@ func kindOf(t reflect.Type) string {
 		return "bool"
 	case t.Kind() == reflect.Int64:
 		return "int"
+	case t.Kind() == reflect.Float64:
+		return "float"
 	default:
 		return "string"
 	}
@@ -169,6 +200,9 @@ func Load(fl *Flags, getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	if err := cfg.readSecretFiles(); err != nil {
+		return Config{}, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -217,6 +251,12 @@ func set(cfg *Config, name, value string) error {
 				return fmt.Errorf("%q is not a whole number", value)
 			}
 			field.SetInt(n)
+		case "float":
+			f, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				return fmt.Errorf("%q is not a number", value)
+			}
+			field.SetFloat(f)
 		case "list":
 			var items []string
 			for item := range strings.SplitSeq(value, ",") {
@@ -243,12 +283,18 @@ func (c Config) Validate() error {
 		if u.RawQuery != "" || u.Fragment != "" {
 			return fmt.Errorf("%sTARGET %q: a base URL has no query or fragment", EnvPrefix, c.Target)
 		}
-		if c.TokenAdmin == "" {
-			return fmt.Errorf("%sTOKEN_ADMIN is required with %sTARGET: the token of a Security Administrator of the target", EnvPrefix, EnvPrefix)
+		if c.TokenAdmin == "" && c.AdminClientID == "" {
+			return fmt.Errorf("%sTOKEN_ADMIN (or %sTOKEN_ADMIN_FILE, or %sADMIN_CLIENT_ID and its secret) is required with %sTARGET: a Security Administrator of the target", EnvPrefix, EnvPrefix, EnvPrefix, EnvPrefix)
 		}
 	}
-	if c.Timeout <= 0 {
-		return fmt.Errorf("%sTIMEOUT %s: want a positive duration", EnvPrefix, c.Timeout)
+	if c.RequestTimeout <= 0 {
+		return fmt.Errorf("%sREQUEST_TIMEOUT %s: want a positive duration", EnvPrefix, c.RequestTimeout)
+	}
+	if c.MaxRPS < 0 {
+		return fmt.Errorf("%sMAX_RPS %g: want zero (no cap) or more", EnvPrefix, c.MaxRPS)
+	}
+	if err := c.validateIdentities(); err != nil {
+		return err
 	}
 	if c.MaxResponseBytes <= 0 {
 		return fmt.Errorf("%sMAX_RESPONSE_BYTES %d: want a positive size", EnvPrefix, c.MaxResponseBytes)
@@ -277,7 +323,7 @@ func (c Config) Validate() error {
 // Secrets returns the secret values that are set, for redaction.
 func (c Config) Secrets() []string {
 	var out []string
-	for _, s := range []Secret{c.TokenAdmin, c.TokenGlobalAdmin, c.TokenReader, c.TokenExpired} {
+	for _, s := range []Secret{c.TokenAdmin, c.TokenGlobalAdmin, c.TokenReader, c.TokenExpired, c.AdminClientSecret, c.GlobalAdminClientSecret, c.ReaderClientSecret} {
 		if s != "" {
 			out = append(out, string(s))
 		}
@@ -313,17 +359,56 @@ func (c Config) Environ() []string {
 	return out
 }
 
-// Redactor replaces every secret, and every secret but its last four characters (a token a
-// check altered to test a wrong signature), with Redacted.
-func (c Config) Redactor() *strings.Replacer {
+// Redactor replaces secrets with Redacted: each secret, and each secret but its last four
+// characters (a token a check altered to test a wrong signature). Secrets can be added while it
+// is in use (tokens fetched during a run); it is safe for concurrent use.
+type Redactor struct {
+	mu       sync.RWMutex
+	secrets  []string
+	replacer *strings.Replacer
+}
+
+// NewRedactor redacts these secrets.
+func NewRedactor(secrets ...string) *Redactor {
+	r := &Redactor{}
+	for _, s := range secrets {
+		r.Add(s)
+	}
+	if r.replacer == nil {
+		r.replacer = strings.NewReplacer()
+	}
+	return r
+}
+
+// Add redacts one more secret.
+func (r *Redactor) Add(secret string) {
+	if secret == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.secrets, secret) {
+		return
+	}
+	r.secrets = append(r.secrets, secret)
 	var pairs []string
-	for _, s := range c.Secrets() {
+	for _, s := range r.secrets {
 		pairs = append(pairs, s, Redacted)
 	}
-	for _, s := range c.Secrets() {
+	for _, s := range r.secrets {
 		if len(s) > 12 {
 			pairs = append(pairs, s[:len(s)-4], Redacted)
 		}
 	}
-	return strings.NewReplacer(pairs...)
+	r.replacer = strings.NewReplacer(pairs...)
 }
+
+// Replace returns s with every secret redacted.
+func (r *Redactor) Replace(s string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.replacer.Replace(s)
+}
+
+// Redactor redacts the configuration's secrets.
+func (c Config) Redactor() *Redactor { return NewRedactor(c.Secrets()...) }

@@ -36,7 +36,7 @@ func TestNamesAreDerivedFromTheStruct(t *testing.T) {
 	for _, f := range config.Fields() {
 		names = append(names, f.Env)
 	}
-	for _, want := range []string{"CIP_TARGET", "CIP_MACHINE_IDS", "CIP_UNKNOWN_MACHINE_ID", "CIP_TOKEN_ADMIN", "CIP_TOKEN_GLOBAL_ADMIN", "CIP_TOKEN_READER", "CIP_TOKEN_EXPIRED", "CIP_TIMEOUT", "CIP_MAX_RESPONSE_BYTES", "CIP_CA_FILE", "CIP_INSECURE", "CIP_CLOCK_SKEW"} {
+	for _, want := range []string{"CIP_TARGET", "CIP_MACHINE_IDS", "CIP_UNKNOWN_MACHINE_ID", "CIP_TOKEN_ADMIN", "CIP_TOKEN_GLOBAL_ADMIN", "CIP_TOKEN_READER", "CIP_TOKEN_EXPIRED", "CIP_REQUEST_TIMEOUT", "CIP_MAX_RESPONSE_BYTES", "CIP_CA_FILE", "CIP_INSECURE", "CIP_CLOCK_SKEW"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("no %s", want)
 		}
@@ -44,17 +44,17 @@ func TestNamesAreDerivedFromTheStruct(t *testing.T) {
 }
 
 func TestPrecedenceIsFlagThenEnvThenFile(t *testing.T) {
-	file := writeFile(t, "target: https://file.example/api\ntoken_admin: file-token\ntimeout: 3s\nmachine_ids: [a, b]\n")
+	file := writeFile(t, "target: https://file.example/api\ntoken_admin: file-token\nrequest_timeout: 3s\nmachine_ids: [a, b]\n")
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	fl := config.BindFlags(fs)
-	if err := fs.Parse([]string{"--config", file, "--timeout", "7s"}); err != nil {
+	if err := fs.Parse([]string{"--config", file, "--request-timeout", "7s"}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(fl, env(map[string]string{"CIP_TIMEOUT": "5s", "CIP_TOKEN_ADMIN": "env-token", "CIP_MACHINE_IDS": " x, y ,,z"}))
+	cfg, err := config.Load(fl, env(map[string]string{"CIP_REQUEST_TIMEOUT": "5s", "CIP_TOKEN_ADMIN": "env-token", "CIP_MACHINE_IDS": " x, y ,,z"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Target != "https://file.example/api" || cfg.TokenAdmin != "env-token" || cfg.Timeout != 7*time.Second || !slices.Equal(cfg.MachineIDs, []string{"x", "y", "z"}) {
+	if cfg.Target != "https://file.example/api" || cfg.TokenAdmin != "env-token" || cfg.RequestTimeout != 7*time.Second || !slices.Equal(cfg.MachineIDs, []string{"x", "y", "z"}) {
 		t.Errorf("%+v", cfg)
 	}
 	if cfg.ClockSkew != 5*time.Minute || cfg.MaxResponseBytes != 1<<20 {
@@ -69,9 +69,9 @@ func TestBadConfigurationSaysWhatToDo(t *testing.T) {
 		want string
 	}{
 		"relative target":   {vars: map[string]string{"CIP_TARGET": "staging.example.com", "CIP_TOKEN_ADMIN": "t"}, want: "absolute http:// or https://"},
-		"no admin token":    {vars: map[string]string{"CIP_TARGET": "https://x.example"}, want: "CIP_TOKEN_ADMIN is required"},
-		"bad duration":      {vars: map[string]string{"CIP_TIMEOUT": "ten"}, want: "CIP_TIMEOUT"},
-		"zero timeout":      {vars: map[string]string{"CIP_TIMEOUT": "0s"}, want: "positive duration"},
+		"no admin token":    {vars: map[string]string{"CIP_TARGET": "https://x.example"}, want: "is required with CIP_TARGET"},
+		"bad duration":      {vars: map[string]string{"CIP_REQUEST_TIMEOUT": "ten"}, want: "CIP_REQUEST_TIMEOUT"},
+		"zero timeout":      {vars: map[string]string{"CIP_REQUEST_TIMEOUT": "0s"}, want: "positive duration"},
 		"bad bool":          {vars: map[string]string{"CIP_INSECURE": "maybe"}, want: "CIP_INSECURE"},
 		"bad size":          {vars: map[string]string{"CIP_MAX_RESPONSE_BYTES": "1MB"}, want: "whole number"},
 		"duplicate machine": {vars: map[string]string{"CIP_MACHINE_IDS": "a,a"}, want: "twice"},
@@ -111,7 +111,7 @@ func TestSecretsNeverRender(t *testing.T) {
 
 func TestEnvironRoundTrips(t *testing.T) {
 	want := config.Defaults()
-	want.Target, want.TokenAdmin, want.MachineIDs, want.Insecure, want.Timeout = "https://x.example/api", "tok", []string{"a", "b"}, true, 1500*time.Millisecond
+	want.Target, want.TokenAdmin, want.MachineIDs, want.Insecure, want.RequestTimeout = "https://x.example/api", "tok", []string{"a", "b"}, true, 1500*time.Millisecond
 	vars := map[string]string{}
 	for _, kv := range want.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -121,7 +121,64 @@ func TestEnvironRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Target != want.Target || got.TokenAdmin != want.TokenAdmin || !slices.Equal(got.MachineIDs, want.MachineIDs) || !got.Insecure || got.Timeout != want.Timeout {
+	if got.Target != want.Target || got.TokenAdmin != want.TokenAdmin || !slices.Equal(got.MachineIDs, want.MachineIDs) || !got.Insecure || got.RequestTimeout != want.RequestTimeout {
 		t.Errorf("got %+v from %v", got, vars)
+	}
+}
+
+func TestProductionHosts(t *testing.T) {
+	cases := map[string]bool{
+		"https://api.securitycenter.microsoft.com/api":          true,
+		"https://api-eu.securitycenter.microsoft.com/api":       true,
+		"https://api.security.microsoft.com/api":                true,
+		"https://eu.api.security.microsoft.com/api":             true,
+		"https://graph.microsoft.com/testwdatppreview":          true,
+		"https://API.SecurityCenter.Microsoft.com/api":          true,
+		"https://api-gcc.securitycenter.microsoft.us/api":       true,
+		"https://staging.example.com/api":                       false,
+		"https://securitycenter.microsoft.com.evil.example/api": false,
+		"http://127.0.0.1:8080/testwdatppreview":                false,
+	}
+	for target, want := range cases {
+		if got, _ := (config.Config{Target: target}).Production(); got != want {
+			t.Errorf("%s: production %v, want %v", target, got, want)
+		}
+	}
+	if got, _ := (config.Config{Target: "https://staging.example.com", TargetEnv: "production"}).Production(); !got {
+		t.Error("CIP_TARGET_ENV=production must count")
+	}
+	if got, _ := (config.Config{Target: "https://api.securitycenter.microsoft.com", TargetEnv: "staging"}).Production(); !got {
+		t.Error("a production host stays production whatever CIP_TARGET_ENV says")
+	}
+}
+
+func TestIdentitySettings(t *testing.T) {
+	tokenFile := writeFile(t, "  file-token\n")
+	cfg, err := config.Load(nil, env(map[string]string{"CIP_TOKEN_ADMIN_FILE": tokenFile}))
+	if err != nil || cfg.TokenAdmin != "file-token" {
+		t.Errorf("token file: %v %q", err, cfg.TokenAdmin)
+	}
+	bad := map[string]map[string]string{
+		"token and file":        {"CIP_TOKEN_ADMIN": "x", "CIP_TOKEN_ADMIN_FILE": tokenFile},
+		"token and client":      {"CIP_TOKEN_ADMIN": "x", "CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "s", "CIP_TENANT_ID": "t"},
+		"client without secret": {"CIP_ADMIN_CLIENT_ID": "a", "CIP_TENANT_ID": "t"},
+		"secret without client": {"CIP_READER_CLIENT_SECRET": "s"},
+		"client without tenant": {"CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "s"},
+		"resource and scope":    {"CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "s", "CIP_TENANT_ID": "t", "CIP_RESOURCE": "r", "CIP_SCOPE": "s"},
+		"missing secret file":   {"CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET_FILE": "/nonexistent", "CIP_TENANT_ID": "t"},
+		"negative rate":         {"CIP_MAX_RPS": "-1"},
+	}
+	for name, vars := range bad {
+		if _, err := config.Load(nil, env(vars)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	cfg = config.Config{TenantID: "contoso", AdminClientID: "a", AdminClientSecret: "s"}
+	if cc, ok := cfg.Credentials("admin"); !ok || cc.TokenURL != "https://login.microsoftonline.com/contoso/oauth2/token" || cc.Resource != "https://api.securitycenter.microsoft.com" {
+		t.Errorf("v1 defaults: %+v", cc)
+	}
+	cfg.Scope = "https://api.securitycenter.microsoft.com/.default"
+	if cc, _ := cfg.Credentials("admin"); cc.TokenURL != "https://login.microsoftonline.com/contoso/oauth2/v2.0/token" || cc.Resource != "" || len(cc.Scopes) != 1 {
+		t.Errorf("v2: %+v", cc)
 	}
 }

@@ -7,6 +7,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -41,6 +42,14 @@ var (
 	catalogue    = mustCatalogue()
 )
 
+// Redact removes from s every secret the suite knows, tokens fetched during the run included.
+func Redact(s string) string {
+	if suite == nil {
+		return s
+	}
+	return suite.Client().Redact(s)
+}
+
 // Use sets where the configuration comes from; call it before RunSpecs.
 func Use(source func() (config.Config, error)) { configSource = source }
 
@@ -58,7 +67,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		Fail("configuration: " + err.Error())
 	}
 	if cfg.Insecure {
-		fmt.Fprintln(GinkgoWriter, "WARNING: TLS certificate verification is OFF (CIP_INSECURE): the target's identity is not checked.")
+		fmt.Fprintln(os.Stderr, "WARNING: TLS certificate verification is OFF (CIP_INSECURE): the target's identity is not checked.")
 	}
 	s, err := harness.NewSuite(ctx, cfg, catalogue)
 	if err != nil {

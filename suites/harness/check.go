@@ -114,16 +114,25 @@ func (e *Env) URL(machine string) string {
 
 // Bearer is the Authorization of a role's token.
 func (e *Env) Bearer(role Role) *Auth {
-	token := e.suite.token(role)
-	if token == "" {
-		e.Skip(fmt.Sprintf("no token for the %s identity (%s)", role, roleEnv(role)))
+	return &Auth{Value: "Bearer " + e.token(role), Shown: "Bearer $" + roleEnv(role)}
+}
+
+// token is a role's token; the check is skipped without one, and ends as an error when it
+// cannot be obtained.
+func (e *Env) token(role Role) string {
+	token, err := e.suite.token(role)
+	if err != nil {
+		e.hooks.Error(e.Check.ID + ": " + err.Error())
 	}
-	return &Auth{Value: "Bearer " + token, Shown: "Bearer $" + roleEnv(role)}
+	if token == "" {
+		e.Skip(fmt.Sprintf("no token for the %s identity (%s)", role, roleSettings(role)))
+	}
+	return token
 }
 
 // Tampered is a role's token with its last four characters replaced: a wrong signature.
 func (e *Env) Tampered(role Role) *Auth {
-	token := e.suite.token(role)
+	token := e.token(role)
 	if len(token) < 8 {
 		e.Skip(fmt.Sprintf("the %s token is too short to alter", role))
 	}
@@ -199,15 +208,19 @@ func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
 	return res
 }
 
-// Prepare skips the check when what it needs is missing: machines or tokens.
+// Prepare skips the check when it must not run (it would start a collection on a production
+// target) or what it needs is missing: machines or identities.
 func (e *Env) Prepare() {
+	if e.Check.Safety == CreatesAction && e.suite.production && !e.Config.AllowActions {
+		e.Skip(fmt.Sprintf("refused: %s, and this check starts a collection on a real machine; give --allow-actions (%sALLOW_ACTIONS=true) to run it", e.suite.refused, config.EnvPrefix))
+	}
 	if len(e.Machines) < e.Check.Machines {
 		e.Skip(fmt.Sprintf("needs %d machine(s) of its own, but %sMACHINE_IDS has too few: this catalogue needs %d in all (plus one for read-only checks)",
 			e.Check.Machines, config.EnvPrefix, e.suite.MachinesNeeded))
 	}
 	for _, role := range e.Check.Roles {
-		if e.suite.token(role) == "" {
-			e.Skip(fmt.Sprintf("no token for the %s identity: set %s", role, roleEnv(role)))
+		if !e.suite.hasIdentity(role) {
+			e.Skip(fmt.Sprintf("no token for the %s identity: set %s", role, roleSettings(role)))
 		}
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cipconform/cipconform/spec"
@@ -34,6 +36,9 @@ type Request struct {
 	Auth   *Auth   // nil: no Authorization header
 	Type   *string // the Content-Type; nil: application/json; a pointer to "": no header
 	Body   []byte
+	// NoRetry keeps a 429 as the answer (for checks of the rate limit itself); otherwise a
+	// 429 is waited out as its Retry-After says and the request sent once more.
+	NoRetry bool
 }
 
 // Exchange is one request and its response as reports show them: secrets redacted, bodies
@@ -54,6 +59,8 @@ type Exchange struct {
 	// check's outcome is then an error, not a failure.
 	Unusable bool   `json:"unusable,omitempty"`
 	Curl     string `json:"curl"`
+	// Note says what the client did beyond sending: a 429 waited out and retried.
+	Note string `json:"note,omitempty"`
 	// Violations are the ways the response departs from the spec, once ConformToOperation
 	// has judged it.
 	Violations []spec.Violation `json:"violations,omitempty"`
@@ -81,6 +88,9 @@ func (e *Exchange) Summary() string {
 	}
 	if e.RequestBody != "" {
 		fmt.Fprintf(&b, "%s\n", clip(e.RequestBody, 512))
+	}
+	if e.Note != "" {
+		fmt.Fprintf(&b, "(%s)\n", e.Note)
 	}
 	if e.Error != "" {
 		fmt.Fprintf(&b, "-> %s\n", e.Error)
@@ -118,8 +128,12 @@ type Client struct {
 	http     *http.Client
 	timeout  time.Duration
 	maxBody  int64
-	redactor *strings.Replacer
+	redactor *config.Redactor
+	pace     *pacer // nil: no cap on the request rate
 }
+
+// MaxRetryWait is the longest Retry-After the client waits out; a longer one ends the check.
+const MaxRetryWait = time.Minute
 
 // NewClient builds the client of a configuration.
 func NewClient(cfg config.Config) (*Client, error) {
@@ -140,31 +154,98 @@ func NewClient(cfg config.Config) (*Client, error) {
 	}
 	tlsConfig.InsecureSkipVerify = cfg.Insecure
 	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: cfg.Timeout}).DialContext,
+		Proxy:                 http.ProxyFromEnvironment, // HTTPS_PROXY, NO_PROXY
+		DialContext:           (&net.Dialer{Timeout: cfg.RequestTimeout}).DialContext,
 		TLSClientConfig:       tlsConfig,
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ResponseHeaderTimeout: cfg.Timeout,
+		TLSHandshakeTimeout:   cfg.RequestTimeout,
+		ResponseHeaderTimeout: cfg.RequestTimeout,
 		MaxIdleConnsPerHost:   4,
 	}
+	var pace *pacer
+	if cfg.MaxRPS > 0 {
+		pace = &pacer{interval: time.Duration(float64(time.Second) / cfg.MaxRPS)}
+	}
 	return &Client{
+		pace: pace,
 		http: &http.Client{
 			Transport: transport,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
 		},
-		timeout:  cfg.Timeout,
+		timeout:  cfg.RequestTimeout,
 		maxBody:  cfg.MaxResponseBytes,
 		redactor: cfg.Redactor(),
 	}, nil
 }
 
-// Redact removes every configured secret from s.
+// Redact removes every secret the client knows from s.
 func (c *Client) Redact(s string) string { return c.redactor.Replace(s) }
 
-// Do sends a request and records the exchange. It never returns nil.
+// Redactor is the client's redactor; add a secret to it when one is obtained during a run.
+func (c *Client) Redactor() *config.Redactor { return c.redactor }
+
+// Do sends a request and records the exchange; a 429 is waited out (as its Retry-After says,
+// up to MaxRetryWait) and the request sent once more, unless r.NoRetry. It never returns nil.
 func (c *Client) Do(ctx context.Context, r Request) *Exchange {
+	ex := c.send(ctx, r)
+	if ex.Status != http.StatusTooManyRequests || r.NoRetry {
+		return ex
+	}
+	wait, ok := retryAfter(ex.header.Get("Retry-After"), time.Now())
+	if !ok || wait > MaxRetryWait {
+		ex.Note = fmt.Sprintf("429 with Retry-After %q: not retried (the harness waits at most %s; lower CIP_MAX_RPS)", ex.header.Get("Retry-After"), MaxRetryWait)
+		return ex
+	}
+	if err := sleep(ctx, wait); err != nil {
+		return ex
+	}
+	again := c.send(ctx, r)
+	again.Note = fmt.Sprintf("the first attempt got 429; waited %s as its Retry-After said and retried once", wait)
+	return again
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date.
+func retryAfter(value string, now time.Time) (time.Duration, bool) {
+	if n, err := strconv.Atoi(strings.TrimSpace(value)); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(value); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pacer spaces requests at least interval apart.
+type pacer struct {
+	interval time.Duration
+	mu       sync.Mutex
+	next     time.Time
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	p.mu.Lock()
+	at := time.Now()
+	if p.next.After(at) {
+		at = p.next
+	}
+	p.next = at.Add(p.interval)
+	p.mu.Unlock()
+	return sleep(ctx, time.Until(at))
+}
+
+func (c *Client) send(ctx context.Context, r Request) *Exchange {
 	ex := &Exchange{Label: r.Label, Method: r.Method, URL: r.URL, RequestHeader: map[string]string{}, RequestBody: c.Redact(string(r.Body))}
 	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
@@ -193,6 +274,12 @@ func (c *Client) Do(ctx context.Context, r Request) *Exchange {
 	ex.request = req
 	ex.Curl = c.curl(r)
 
+	if c.pace != nil {
+		if err := c.pace.wait(ctx); err != nil {
+			ex.Error, ex.Unusable = c.describe(err), true
+			return ex
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	start := time.Now()
@@ -232,7 +319,7 @@ func (c *Client) describe(err error) string {
 	var certErr *tls.CertificateVerificationError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
-		return fmt.Sprintf("no response within %s (%sTIMEOUT): the target hangs or is too slow", c.timeout, config.EnvPrefix)
+		return fmt.Sprintf("no response within %s (%sREQUEST_TIMEOUT): the target hangs or is too slow", c.timeout, config.EnvPrefix)
 	case errors.Is(err, context.Canceled):
 		return "the run was cancelled"
 	case errors.As(err, &certErr):

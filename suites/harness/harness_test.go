@@ -64,7 +64,7 @@ func TestAHangingTargetEndsWithinTheTimeout(t *testing.T) {
 	defer target.Close()
 	defer close(release)
 	start := time.Now()
-	ex := client(t, func(c *config.Config) { c.Timeout = 200 * time.Millisecond }).Do(context.Background(), post(target.URL))
+	ex := client(t, func(c *config.Config) { c.RequestTimeout = 200 * time.Millisecond }).Do(context.Background(), post(target.URL))
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("took %s", elapsed)
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"golang.org/x/oauth2"
+
 	"github.com/cipconform/cipconform/fixtures/embedded"
 	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/config"
@@ -25,9 +27,13 @@ type Suite struct {
 	Embedded *embedded.Target
 
 	client     *Client
+	tokens     map[Role]oauth2.TokenSource
 	allocation map[string][]string
 	probe      string
 	unknown    string
+	// production is set when the target is production; refused says why.
+	production bool
+	refused    string
 }
 
 // NewSuite prepares a run of checks against the configured target, or against a freshly
@@ -61,6 +67,8 @@ func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, e
 		s.Close()
 		return nil, err
 	}
+	s.tokens = tokenSources(cfg, s.client.Redactor())
+	s.production, s.refused = cfg.Production()
 	s.unknown = cfg.UnknownMachineID
 	if s.unknown == "" {
 		s.unknown = "cipconform-unknown-" + randomHex(8)
@@ -108,12 +116,33 @@ func (s *Suite) allocate(checks []Check) {
 	}
 }
 
-// preflight sends one harmless request (GET on the base URL, no token) so that an
-// unreachable target ends the run at once with one clear message instead of a timeout per check.
+// preflight sends two harmless requests so that a run that cannot work ends at once with one
+// clear message instead of a wall of failures: GET on the base URL (is the target there?), and
+// the administrator's valid request for a machine that does not exist (is the token accepted?).
 func (s *Suite) preflight(ctx context.Context) error {
 	ex := s.client.Do(ctx, Request{Label: "preflight", Method: http.MethodGet, URL: s.Target})
 	if ex.Unusable {
 		return fmt.Errorf("cannot use target %s: %s", s.Target, ex.Error)
+	}
+	src, ok := s.tokens[Admin]
+	if !ok {
+		return nil
+	}
+	token, err := src.Token()
+	if err != nil {
+		return fmt.Errorf("cannot get the admin token: %s (check %s)", s.client.Redact(err.Error()), roleSettings(Admin))
+	}
+	u, err := s.Op.URL(s.Target, map[string]string{"id": s.unknown})
+	if err != nil {
+		return err
+	}
+	ex = s.client.Do(ctx, Request{Label: "preflight: the admin token", Method: http.MethodPost, URL: u,
+		Auth: &Auth{Value: "Bearer " + token.AccessToken, Shown: "Bearer $" + roleEnv(Admin)}, Body: []byte(`{"Comment":"cipconform preflight"}`)})
+	switch {
+	case ex.Unusable:
+		return fmt.Errorf("cannot use target %s: %s", s.Target, ex.Error)
+	case ex.Status == http.StatusUnauthorized:
+		return fmt.Errorf("the admin token was rejected (401 for a valid request): check %s", roleSettings(Admin))
 	}
 	return nil
 }
@@ -144,18 +173,24 @@ func (s *Suite) Env(ctx context.Context, c Check, hooks Hooks) *Env {
 // Client is the suite's HTTP client.
 func (s *Suite) Client() *Client { return s.client }
 
-func (s *Suite) token(role Role) string {
-	switch role {
-	case Admin:
-		return string(s.Config.TokenAdmin)
-	case GlobalAdmin:
-		return string(s.Config.TokenGlobalAdmin)
-	case Reader:
-		return string(s.Config.TokenReader)
-	case Expired:
-		return string(s.Config.TokenExpired)
+// hasIdentity reports whether the role has a token or credentials.
+func (s *Suite) hasIdentity(role Role) bool {
+	_, ok := s.tokens[role]
+	return ok
+}
+
+// token returns the role's current token ("" without an identity), fetching or refreshing it
+// when it comes from client credentials.
+func (s *Suite) token(role Role) (string, error) {
+	src, ok := s.tokens[role]
+	if !ok {
+		return "", nil
 	}
-	return ""
+	t, err := src.Token()
+	if err != nil {
+		return "", fmt.Errorf("cannot get a token for the %s identity: %s (check %s)", role, s.client.Redact(err.Error()), roleSettings(role))
+	}
+	return t.AccessToken, nil
 }
 
 func randomHex(n int) string {
