@@ -63,11 +63,13 @@ Flags:`)
 	if target == "" {
 		target, heading = "$CIP_TARGET", "the embedded reference (its URL is chosen when it starts: $CIP_TARGET below)"
 	} else {
-		// Only the identities the real run would have: checks without them are skipped there too.
-		simCfg.TokenGlobalAdmin = keepIf(cfg.TokenGlobalAdmin, simCfg.TokenGlobalAdmin)
-		simCfg.TokenReader = keepIf(cfg.TokenReader, simCfg.TokenReader)
-		simCfg.TokenExpired = keepIf(cfg.TokenExpired, simCfg.TokenExpired)
+		// Only the identities the real run would have: checks without them are skipped there
+		// too. Client credentials are not used: plan fetches no token either.
+		simCfg.TokenGlobalAdmin = keepIf(cfg.TokenGlobalAdmin != "" || cfg.GlobalAdminClientID != "", simCfg.TokenGlobalAdmin)
+		simCfg.TokenReader = keepIf(cfg.TokenReader != "" || cfg.ReaderClientID != "", simCfg.TokenReader)
+		simCfg.TokenExpired = keepIf(cfg.TokenExpired != "", simCfg.TokenExpired)
 		simCfg.MachineIDs = cfg.MachineIDs
+
 	}
 	suite, err := harness.NewSuite(ctx, simCfg, catalogue)
 	if err != nil {
@@ -75,6 +77,10 @@ Flags:`)
 		return exitCannotDo
 	}
 	defer suite.Close()
+	// Refusals are the real target's: production is judged from its URL, not the simulation's.
+	if production, why := cfg.Production(); production {
+		suite.RefuseActions(why)
+	}
 	fmt.Fprintf(stdout, "# Plan: cipconform run against %s\n\n", heading)
 	fmt.Fprintf(stdout, "The catalogue needs %d machines (CIP_MACHINE_IDS has %d).\n", suite.MachinesNeeded, len(simCfg.MachineIDs))
 	planned := 0
@@ -110,8 +116,8 @@ Flags:`)
 	return exitOK
 }
 
-func keepIf(configured, simulated config.Secret) config.Secret {
-	if configured == "" {
+func keepIf(configured bool, simulated config.Secret) config.Secret {
+	if !configured {
 		return ""
 	}
 	return simulated

@@ -154,3 +154,27 @@ func TestProductionRefusesActions(t *testing.T) {
 		t.Errorf("--allow-actions: exit %d\n%s", out.code, out.stdout)
 	}
 }
+
+// plan with client credentials fetches no token and sends nothing; against a production host it
+// shows the refusals.
+func TestPlanAgainstProductionWithClientCredentials(t *testing.T) {
+	hits := 0
+	entra := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits++ }))
+	defer entra.Close()
+	env := map[string]string{
+		"CIP_TARGET": "https://api-eu.securitycenter.microsoft.com/api", "CIP_MACHINE_IDS": machineList(20),
+		"CIP_TOKEN_URL": entra.URL, "CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "s", "CIP_READER_CLIENT_ID": "r", "CIP_READER_CLIENT_SECRET": "s",
+	}
+	out := cli(t, t.TempDir(), env, "plan")
+	if out.code != exitOK || hits != 0 {
+		t.Fatalf("exit %d, %d token requests\n%s", out.code, hits, out.stderr)
+	}
+	for _, want := range []string{"## CIP-CREATE-001", "would be SKIPPED: refused: api-eu.securitycenter.microsoft.com is a Microsoft production host", "POST https://api-eu.securitycenter.microsoft.com/api/machines/machine-a/collectInvestigationPackage", "## CIP-AUTH-007"} {
+		if !strings.Contains(out.stdout, want) {
+			t.Errorf("plan does not say %q", want)
+		}
+	}
+	if strings.Contains(out.stdout, "CIP-AUTH-007: A valid identity without the Security administrator or Global admin role gets 403\ncollectInvestigationPackage 403 x-permissions · MUST · read-only\nwould be SKIPPED") {
+		t.Error("the reader has client credentials: its checks are planned, not skipped")
+	}
+}

@@ -81,8 +81,12 @@ func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, e
 	return s, nil
 }
 
-// TargetConfig points a configuration at an embedded target: its URL, machines and tokens.
+// TargetConfig points a configuration at an embedded target: its URL, machines and tokens
+// (client credentials, which the embedded target has no use for, are dropped).
 func TargetConfig(cfg config.Config, t *embedded.Target) config.Config {
+	cfg.AdminClientID, cfg.AdminClientSecret = "", ""
+	cfg.GlobalAdminClientID, cfg.GlobalAdminClientSecret = "", ""
+	cfg.ReaderClientID, cfg.ReaderClientSecret = "", ""
 	cfg.Target = t.BaseURL
 	cfg.MachineIDs = t.Machines
 	cfg.TokenAdmin = config.Secret(t.Tokens.Admin)
@@ -146,6 +150,10 @@ func (s *Suite) preflight(ctx context.Context) error {
 	}
 	return nil
 }
+
+// RefuseActions treats the target as production, for this reason: plan simulates a
+// production target on a local one.
+func (s *Suite) RefuseActions(reason string) { s.production, s.refused = true, reason }
 
 // Close stops the embedded reference, if any.
 func (s *Suite) Close() error {
