@@ -9,16 +9,14 @@ import (
 	"github.com/onsi/ginkgo/v2/reporters"
 
 	"github.com/cipconform/cipconform/runner/regression"
+	"github.com/cipconform/cipconform/runner/results"
 )
 
-// annotateJUnit adds the run's warnings (as suite properties) and the baseline comparison (cmp
-// may be nil) to junit.xml: each test case's class in its system-out, "REGRESSION:" before a
+// annotateJUnit adds the run's warnings and the coverage of the contract (as suite
+// properties) and the baseline comparison (cmp may be nil) to junit.xml: each test case's class in its system-out, "REGRESSION:" before a
 // regressed check's failure message, and the counts as suite properties, so that CI tools that
 // read only JUnit see them too.
-func annotateJUnit(path string, cmp *regression.Report, warnings []string) error {
-	if cmp == nil && len(warnings) == 0 {
-		return nil
-	}
+func annotateJUnit(path string, cmp *regression.Report, warnings []string, coverage []results.CoverageItem) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("junit: %w", err)
@@ -31,6 +29,17 @@ func annotateJUnit(path string, cmp *regression.Report, warnings []string) error
 		suite := &suites.TestSuites[i]
 		for _, w := range warnings {
 			suite.Properties.Properties = append(suite.Properties.Properties, reporters.JUnitProperty{Name: "cipconform.warning", Value: w})
+		}
+		for _, item := range coverage {
+			value := "uncovered"
+			if item.Covered() {
+				var parts []string
+				for _, c := range item.Checks {
+					parts = append(parts, c.ID+" "+c.Outcome)
+				}
+				value = strings.Join(parts, ", ")
+			}
+			suite.Properties.Properties = append(suite.Properties.Properties, reporters.JUnitProperty{Name: "cipconform.coverage: " + item.Kind + " " + item.Item, Value: value})
 		}
 		if cmp == nil {
 			continue

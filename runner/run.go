@@ -337,7 +337,7 @@ func writeReports(dir string, res *results.Results, cmp *regression.Report, reda
 	if err != nil {
 		return err
 	}
-	if err := annotateJUnit(filepath.Join(dir, junitFile), cmp, res.Warnings); err != nil {
+	if err := annotateJUnit(filepath.Join(dir, junitFile), cmp, res.Warnings, res.Coverage); err != nil {
 		return err
 	}
 	for name, content := range map[string][]byte{resultsFile: data, htmlFile: html, summaryFile: md, specFile: spec.Document()} {

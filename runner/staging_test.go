@@ -178,3 +178,20 @@ func TestPlanAgainstProductionWithClientCredentials(t *testing.T) {
 		t.Error("the reader has client credentials: its checks are planned, not skipped")
 	}
 }
+
+// HTTP_PROXY is honoured: the target's name does not resolve, and only the proxy (here the
+// reference itself, which serves absolute-form requests) can answer.
+func TestTheProxyIsHonoured(t *testing.T) {
+	target, err := embedded.Start(embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	env := targetEnv(target)
+	proxy := strings.TrimSuffix(target.BaseURL, embedded.BasePath)
+	env["CIP_TARGET"] = "http://cip-target.invalid" + embedded.BasePath
+	env["HTTP_PROXY"], env["NO_PROXY"] = proxy, ""
+	if out := cli(t, t.TempDir(), env, "run", "--quiet", "--label-filter", "kind:auth"); out.code != exitOK {
+		t.Errorf("through the proxy: exit %d\n%s\n%s", out.code, out.stdout, out.stderr)
+	}
+}
