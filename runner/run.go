@@ -255,7 +255,7 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, st
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return nil, exitCannotDo
 	}
-	op, err := contract.Operation(spec.OperationID)
+	op, err := spec.Collect()
 	if err != nil {
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return nil, exitCannotDo

@@ -67,6 +67,15 @@ func Parse(data []byte) (*Contract, error) {
 	return c, nil
 }
 
+// Collect returns the operation of the embedded contract that this harness is about.
+func Collect() (*Operation, error) {
+	c, err := Load()
+	if err != nil {
+		return nil, err
+	}
+	return c.Operation(OperationID)
+}
+
 // Digest identifies the document: "sha256:" and the hex digest of its bytes.
 func (c *Contract) Digest() string { return c.digest }
 

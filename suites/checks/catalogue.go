@@ -22,11 +22,7 @@ func Catalogue(op *spec.Operation) []harness.Check {
 
 // Load returns the catalogue of the embedded spec.
 func Load() ([]harness.Check, error) {
-	contract, err := spec.Load()
-	if err != nil {
-		return nil, err
-	}
-	op, err := contract.Operation(spec.OperationID)
+	op, err := spec.Collect()
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ var _ = Describe("collectInvestigationPackage", func() {
 func runCheck(ctx context.Context, c harness.Check) {
 	AddReportEntry(EntryCheck, CheckInfo{ID: c.ID, Title: c.Title, Element: c.Element, Level: c.Level, Safety: c.Safety, Kind: c.Kind}, ReportEntryVisibilityNever)
 	env := suite.Env(ctx, c, harness.Hooks{
-		Fail: func(m string) { Fail(m, 2) },
+		Fail: func(m string, skip int) { Fail(m, skip+1) },
 		Skip: func(m string) { Skip(m) },
 		Error: func(m string) {
 			AddReportEntry(EntryOutcome, string(harness.Errored), ReportEntryVisibilityNever)

@@ -70,7 +70,9 @@ func (c Check) Labels() []string {
 // Hooks end a check from inside: each must not return (Ginkgo's Fail and Skip panic; the
 // plain executor panics with its own values).
 type Hooks struct {
-	Fail  func(message string)
+	// Fail's skip counts the frames above the hook's caller that belong to assertion
+	// machinery, so that Ginkgo can report the check's own line.
+	Fail  func(message string, skip int)
 	Skip  func(message string)
 	Error func(message string) // the target is unusable: an error, not a failure
 }
@@ -92,8 +94,12 @@ type Env struct {
 
 // Gomega returns an assertion handle whose failures name the check ID.
 func (e *Env) Gomega() gomega.Gomega {
-	return gomega.NewGomega(func(message string, _ ...int) {
-		e.hooks.Fail(e.Check.ID + ": " + message)
+	return gomega.NewGomega(func(message string, callerSkip ...int) {
+		skip := 1 // this handler
+		if len(callerSkip) > 0 {
+			skip += callerSkip[0]
+		}
+		e.hooks.Fail(e.Check.ID+": "+message, skip)
 	})
 }
 
@@ -188,7 +194,7 @@ type ending struct {
 // assertions and skips end it through panics that are recovered here.
 func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
 	env := s.Env(ctx, c, Hooks{
-		Fail:  func(m string) { panic(ending{Failed, m}) },
+		Fail:  func(m string, _ int) { panic(ending{Failed, m}) },
 		Skip:  func(m string) { panic(ending{Skipped, m}) },
 		Error: func(m string) { panic(ending{Errored, m}) },
 	})

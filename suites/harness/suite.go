@@ -40,11 +40,7 @@ type Suite struct {
 // started embedded reference when none is configured. It fails fast, saying so, when the
 // target cannot be reached.
 func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, error) {
-	contract, err := spec.Load()
-	if err != nil {
-		return nil, err
-	}
-	op, err := contract.Operation(spec.OperationID)
+	op, err := spec.Collect()
 	if err != nil {
 		return nil, err
 	}
