@@ -84,6 +84,7 @@ func catalogueSize(t *testing.T) int {
 }
 
 func TestRunAgainstTheEmbeddedReference(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := cli(t, dir, nil, "run", "--report-dir", "out")
 	if out.code != exitOK {
@@ -122,6 +123,7 @@ func TestRunAgainstTheEmbeddedReference(t *testing.T) {
 }
 
 func TestServeThenRunWithThePrintedVariables(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	serve := exec.CommandContext(ctx, os.Args[0], "serve", "--addr", "127.0.0.1:0", "--quiet")
@@ -160,6 +162,7 @@ func TestServeThenRunWithThePrintedVariables(t *testing.T) {
 }
 
 func TestRunAgainstAFaultyTarget(t *testing.T) {
+	t.Parallel()
 	m, ok := mutants.Find("created-text-plain")
 	if !ok {
 		t.Fatal("no mutant created-text-plain")
@@ -194,6 +197,7 @@ func TestRunAgainstAFaultyTarget(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	target, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -232,6 +236,7 @@ func TestExitCodes(t *testing.T) {
 // Canary tokens given to a run never appear in any file it writes nor in what it prints,
 // even when the target echoes them back.
 func TestNoReportContainsAToken(t *testing.T) {
+	t.Parallel()
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Echo", r.Header.Get("Authorization"))
 		w.Header().Set("Content-Type", "application/json")
@@ -292,6 +297,7 @@ func machineList(n int) string {
 }
 
 func TestPlanSendsNothingAndListsEveryCheck(t *testing.T) {
+	t.Parallel()
 	hits := 0
 	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits++ }))
 	defer target.Close()
@@ -308,6 +314,7 @@ func TestPlanSendsNothingAndListsEveryCheck(t *testing.T) {
 }
 
 func TestChecksMarkdownIsFresh(t *testing.T) {
+	t.Parallel()
 	catalogue, err := checks.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -322,6 +329,7 @@ func TestChecksMarkdownIsFresh(t *testing.T) {
 }
 
 func TestConfigMarkdownIsFresh(t *testing.T) {
+	t.Parallel()
 	committed, err := os.ReadFile("../CONFIG.md")
 	if err != nil {
 		t.Fatal(err)
@@ -332,6 +340,7 @@ func TestConfigMarkdownIsFresh(t *testing.T) {
 }
 
 func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
 	for _, verb := range []string{"run", "plan", "checks", "settings", "serve", "selftest", "diff", "spec-diff"} {
 		out := cli(t, t.TempDir(), nil, verb, "--help")
 		if out.code != exitOK || !strings.Contains(out.stderr, "Usage: cipconform "+verb) || !strings.Contains(out.stderr, "Exit codes") {

@@ -15,6 +15,7 @@ import (
 // The CI workflow of the README: keep the last results.json, pass it as --baseline, fail on
 // regressions only; accept known failures with reasons; the ratchet only tightens.
 func TestBaselineAndRatchet(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if out := cli(t, dir, nil, "run", "--quiet", "--report-dir", "good"); out.code != exitOK {
 		t.Fatalf("reference: %d %s", out.code, out.stderr)
@@ -92,6 +93,7 @@ func TestBaselineAndRatchet(t *testing.T) {
 }
 
 func TestCoverageIsInEveryReport(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if out := cli(t, dir, nil, "run", "--quiet", "--report-dir", "out"); out.code != exitOK {
 		t.Fatalf("exit %d", out.code)

@@ -14,6 +14,7 @@ import (
 // conformant variants pass everything, and every check is killed by some mutant. `make test`
 // also runs `cipconform selftest`, which prints the matrix.
 func TestSelfTest(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := cli(t, dir, nil, "selftest", "--report-dir", "st")
 	if out.code != exitOK {
@@ -40,6 +41,7 @@ func TestSelfTest(t *testing.T) {
 // A mutant entry that is wrong fails the self-test, and so does a partial proof judged as
 // complete.
 func TestSelfTestFailsOnAnIncompleteProof(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := cli(t, dir, nil, "selftest", "--report-dir", "st", "--only", "403-for-401")
 	if out.code != exitOK {

@@ -55,6 +55,7 @@ func newFakeEntra(t *testing.T, issuer *identity.Issuer, apps map[string]identit
 }
 
 func TestClientCredentialsWithRefresh(t *testing.T) {
+	t.Parallel()
 	target, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +110,7 @@ func TestClientCredentialsWithRefresh(t *testing.T) {
 }
 
 func TestARejectedAdminTokenSaysSoOnce(t *testing.T) {
+	t.Parallel()
 	target, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +125,7 @@ func TestARejectedAdminTokenSaysSoOnce(t *testing.T) {
 }
 
 func TestProductionRefusesActions(t *testing.T) {
+	t.Parallel()
 	target, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +161,7 @@ func TestProductionRefusesActions(t *testing.T) {
 // plan with client credentials fetches no token and sends nothing; against a production host it
 // shows the refusals.
 func TestPlanAgainstProductionWithClientCredentials(t *testing.T) {
+	t.Parallel()
 	hits := 0
 	entra := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits++ }))
 	defer entra.Close()
@@ -182,6 +186,7 @@ func TestPlanAgainstProductionWithClientCredentials(t *testing.T) {
 // HTTP_PROXY is honoured: the target's name does not resolve, and only the proxy (here the
 // reference itself, which serves absolute-form requests) can answer.
 func TestTheProxyIsHonoured(t *testing.T) {
+	t.Parallel()
 	target, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
