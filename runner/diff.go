@@ -49,6 +49,11 @@ Flags:`)
 		fmt.Fprintf(stderr, "diff: %v\n", err)
 		return exitUsage
 	}
+	catalogue, err := catalogueIDs()
+	if err != nil {
+		fmt.Fprintf(stderr, "diff: %v\n", err)
+		return exitCannotDo
+	}
 	var rat *regression.RatchetReport
 	if *known != "" {
 		r, err := regression.LoadRatchet(*known, false)
@@ -56,9 +61,9 @@ Flags:`)
 			fmt.Fprintf(stderr, "diff: %v\n", err)
 			return exitUsage
 		}
-		rat = r.Apply(current)
+		rat = r.Apply(current, catalogue)
 	}
-	cmp := regression.Compare(baseline, current)
+	cmp := regression.Compare(baseline, current, catalogue)
 	cmp.Ratchet = rat
 	printComparison(stdout, cmp)
 	regression.Gate(current, cmp, rat, policy, current.Strict)
@@ -85,7 +90,7 @@ func printComparison(w io.Writer, cmp *regression.Report) {
 		}
 	}
 	for _, d := range cmp.Deltas {
-		if d.Class == regression.Unchanged {
+		if d.Class == regression.Unchanged || d.Class == regression.NotRun {
 			continue
 		}
 		fmt.Fprintf(w, "%-24s %-26s %-8s -> %-8s %s", d.Class, d.ID, orNone(d.Before), orNone(d.After), d.Element)

@@ -19,6 +19,7 @@ import (
 	"github.com/cipconform/cipconform/runner/render"
 	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/harness"
 )
@@ -93,20 +94,25 @@ func (o runOptions) gate() (gate, error) {
 // apply compares the run with the baseline, applies the ratchet and the policy, and marks
 // each check with its change and its known-failure reason.
 func (g gate) apply(res *results.Results, opts runOptions) (*regression.Report, error) {
+	catalogue, err := catalogueIDs()
+	if err != nil {
+		return nil, err
+	}
 	var cmp *regression.Report
 	if g.baseline != nil {
-		cmp = regression.Compare(g.baseline, res)
+		cmp = regression.Compare(g.baseline, res, catalogue)
 		res.Regression = cmp
 	}
 	var rat *regression.RatchetReport
 	if g.ratchet != nil {
-		if opts.updateBaseline {
-			g.ratchet = g.ratchet.Updated(res)
+		// A run that could not be done says nothing about which failures remain.
+		if opts.updateBaseline && res.Verdict != results.VerdictError {
+			g.ratchet = g.ratchet.Updated(res, catalogue)
 			if err := g.ratchet.Save(opts.knownFailures); err != nil {
 				return cmp, err
 			}
 		}
-		rat = g.ratchet.Apply(res)
+		rat = g.ratchet.Apply(res, catalogue)
 	}
 	for i := range res.Checks {
 		c := &res.Checks[i]
@@ -146,6 +152,19 @@ func runWarnings(cfg config.Config, res *results.Results) []string {
 		}
 	}
 	return w
+}
+
+// catalogueIDs are the IDs of every check of this harness.
+func catalogueIDs() ([]string, error) {
+	catalogue, err := checks.Load()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(catalogue))
+	for i, c := range catalogue {
+		ids[i] = c.ID
+	}
+	return ids, nil
 }
 
 func failing(outcome string) bool { return outcome == results.Failed || outcome == results.Errored }

@@ -80,18 +80,20 @@ type RatchetReport struct {
 	Untriaged []string `json:"untriaged"` // listed without a real reason yet
 }
 
-// Apply compares the ratchet with a run.
-func (r *Ratchet) Apply(current *results.Results) *RatchetReport {
+// Apply compares the ratchet with a run. catalogue lists the IDs of every check that exists:
+// an entry for a check that exists but did not run (a label filter) is left alone.
+func (r *Ratchet) Apply(current *results.Results, catalogue []string) *RatchetReport {
 	rep := &RatchetReport{}
 	outcomes := map[string]string{}
 	for _, c := range current.Checks {
 		outcomes[c.ID] = c.Outcome
 	}
 	for _, k := range r.KnownFailures {
-		outcome, exists := outcomes[k.ID]
+		outcome, ran := outcomes[k.ID]
 		switch {
-		case !exists:
+		case !slices.Contains(catalogue, k.ID) && !ran:
 			rep.Stale = append(rep.Stale, k.ID)
+		case !ran:
 		case failing(outcome):
 			rep.Known = append(rep.Known, k.ID)
 		case outcome == results.Passed:
@@ -105,9 +107,19 @@ func (r *Ratchet) Apply(current *results.Results) *RatchetReport {
 }
 
 // Updated is the ratchet rewritten for a run: every failing check, keeping the reasons the
-// file gave, new entries marked "not yet triaged"; fixed and stale entries dropped.
-func (r *Ratchet) Updated(current *results.Results) *Ratchet {
+// file gave, new entries marked "not yet triaged"; fixed and stale entries dropped, and entries
+// for checks that exist but did not run kept.
+func (r *Ratchet) Updated(current *results.Results, catalogue []string) *Ratchet {
 	next := &Ratchet{}
+	ran := map[string]bool{}
+	for _, c := range current.Checks {
+		ran[c.ID] = true
+	}
+	for _, k := range r.KnownFailures {
+		if !ran[k.ID] && slices.Contains(catalogue, k.ID) {
+			next.KnownFailures = append(next.KnownFailures, k)
+		}
+	}
 	for _, c := range current.Checks {
 		if !failing(c.Outcome) {
 			continue

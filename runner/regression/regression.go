@@ -20,11 +20,12 @@ const (
 	RemovedCheck      Class = "removed-check"
 	NewlySkipped      Class = "newly-skipped"
 	Unchanged         Class = "unchanged"
+	NotRun            Class = "not-run" // in the baseline and the catalogue, but not selected this time
 	classOrderUnknown       = 99
 )
 
 // order puts what a release manager must act on first.
-var order = []Class{Regression, NewlySkipped, ExpectedBySpec, NewCheck, StillFailing, Fixed, RemovedCheck, Unchanged}
+var order = []Class{Regression, NewlySkipped, ExpectedBySpec, NewCheck, StillFailing, Fixed, RemovedCheck, NotRun, Unchanged}
 
 // Delta is one check's change. Checks are matched by ID; the spec element is shown beside it.
 type Delta struct {
@@ -53,8 +54,10 @@ type Report struct {
 
 func failing(outcome string) bool { return outcome == results.Failed || outcome == results.Errored }
 
-// Compare classifies every check of the baseline and the current run.
-func Compare(baseline, current *results.Results) *Report {
+// Compare classifies every check of the baseline and the current run. catalogue lists the
+// checks that exist now: a baseline check missing from the run is removed only when it is not
+// there (else a label filter left it out).
+func Compare(baseline, current *results.Results, catalogue []string) *Report {
 	r := &Report{BaselineStart: baseline.Start.UTC().Format("2006-01-02T15:04:05Z"), BaselineSpec: baseline.Spec.Digest, CurrentSpec: current.Spec.Digest, Counts: map[Class]int{}}
 	if r.BaselineSpec != r.CurrentSpec {
 		r.SpecChanged = true
@@ -101,9 +104,14 @@ func Compare(baseline, current *results.Results) *Report {
 		r.Deltas = append(r.Deltas, d)
 	}
 	for _, b := range baseline.Checks {
-		if !seen[b.ID] {
-			r.Deltas = append(r.Deltas, Delta{ID: b.ID, Element: b.Element, Class: RemovedCheck, Before: b.Outcome})
+		if seen[b.ID] {
+			continue
 		}
+		class := RemovedCheck
+		if slices.Contains(catalogue, b.ID) {
+			class = NotRun
+		}
+		r.Deltas = append(r.Deltas, Delta{ID: b.ID, Element: b.Element, Class: class, Before: b.Outcome})
 	}
 	r.sort()
 	return r
@@ -154,7 +162,7 @@ func (r *Report) Of(id string) (Delta, bool) {
 func (r *Report) Summary() string {
 	var parts []string
 	for _, c := range order {
-		if n := r.Counts[c]; n > 0 && c != Unchanged {
+		if n := r.Counts[c]; n > 0 && c != Unchanged && c != NotRun {
 			parts = append(parts, fmt.Sprintf("%d %s", n, c))
 		}
 	}

@@ -27,14 +27,15 @@ func TestCompareClassifiesEveryCheck(t *testing.T) {
 	baseline := run(doc,
 		check("CIP-A", "op 201", "passed"), check("CIP-B", "op 201", "failed"), check("CIP-C", "op 201", "failed"),
 		check("CIP-D", "op 201", "passed"), check("CIP-E", "op 201", "passed"), check("CIP-GONE", "op 201", "passed"),
-		check("CIP-F", "op 201", "passed"), check("CIP-G", "op 201", "passed"))
+		check("CIP-F", "op 201", "passed"), check("CIP-G", "op 201", "passed"), check("CIP-FILTERED", "op 201", "failed"))
 	current := run(doc,
 		check("CIP-A", "op 201", "failed"), check("CIP-B", "op 201", "passed"), check("CIP-C", "op 201", "failed"),
 		check("CIP-D", "op 201", "skipped"), check("CIP-E", "op 201", "passed"), check("CIP-NEW", "op 201", "failed"),
 		check("CIP-F", "op 201", "error"), check("CIP-G", "op 201 renamed", "passed"))
-	cmp := regression.Compare(baseline, current)
+	cmp := regression.Compare(baseline, current, []string{"CIP-A", "CIP-B", "CIP-C", "CIP-D", "CIP-E", "CIP-F", "CIP-G", "CIP-NEW", "CIP-FILTERED"})
 	want := map[string]regression.Class{
-		"CIP-A": regression.Regression, "CIP-B": regression.Fixed, "CIP-C": regression.StillFailing, "CIP-D": regression.NewlySkipped,
+		"CIP-FILTERED": regression.NotRun,
+		"CIP-A":        regression.Regression, "CIP-B": regression.Fixed, "CIP-C": regression.StillFailing, "CIP-D": regression.NewlySkipped,
 		"CIP-E": regression.Unchanged, "CIP-NEW": regression.NewCheck, "CIP-GONE": regression.RemovedCheck, "CIP-F": regression.Regression,
 		"CIP-G": regression.Unchanged,
 	}
@@ -70,7 +71,7 @@ func TestASpecChangeExplainsADelta(t *testing.T) {
 		check("CIP-CREATE-004", "collectInvestigationPackage 201 /type", "failed"), check("CIP-CREATE-001", "collectInvestigationPackage 201", "failed"),
 		check("CIP-AUTH-001", "collectInvestigationPackage 401 security bearer", "failed"))
 	current.Spec.Digest = "sha256:other"
-	cmp := regression.Compare(baseline, current)
+	cmp := regression.Compare(baseline, current, nil)
 	if !cmp.SpecChanged || len(cmp.SpecChanges) != 1 || cmp.SpecChanges[0].Rule != "response-property-enum-value-removed" {
 		t.Fatalf("spec changes %+v (%s)", cmp.SpecChanges, cmp.SpecNote)
 	}
@@ -88,7 +89,7 @@ func TestASpecChangeExplainsADelta(t *testing.T) {
 	}
 	// Without the documents, nothing can be put down to the spec.
 	baseline.Spec.Document = ""
-	if cmp := regression.Compare(baseline, current); cmp.SpecNote == "" || cmp.Counts[regression.ExpectedBySpec] != 0 {
+	if cmp := regression.Compare(baseline, current, nil); cmp.SpecNote == "" || cmp.Counts[regression.ExpectedBySpec] != 0 {
 		t.Errorf("without documents: %+v", cmp)
 	}
 }
@@ -109,7 +110,8 @@ func TestRatchet(t *testing.T) {
 		t.Fatal(err)
 	}
 	current := run("", check("CIP-A", "op 201", "failed"), check("CIP-B", "op 201", "passed"), check("CIP-C", "op 201", "failed"))
-	rep := rat.Apply(current)
+	catalogue := []string{"CIP-A", "CIP-B", "CIP-C", "CIP-NOT-RUN"}
+	rep := rat.Apply(current, catalogue)
 	if !slices.Equal(rep.Known, []string{"CIP-A"}) || !slices.Equal(rep.Fixed, []string{"CIP-B"}) || !slices.Equal(rep.Stale, []string{"CIP-GONE"}) {
 		t.Errorf("%+v", rep)
 	}
@@ -119,7 +121,7 @@ func TestRatchet(t *testing.T) {
 			t.Errorf("verdict %s %q, want %q", current.Verdict, current.Reason, want)
 		}
 	}
-	updated := rat.Updated(current)
+	updated := rat.Updated(current, catalogue)
 	if err := updated.Save(path); err != nil {
 		t.Fatal(err)
 	}
@@ -132,9 +134,18 @@ func TestRatchet(t *testing.T) {
 		t.Errorf("updated %+v", again.KnownFailures)
 	}
 	current.Judge()
-	regression.Gate(current, nil, again.Apply(current), regression.FailOnFailure, false)
+	regression.Gate(current, nil, again.Apply(current, catalogue), regression.FailOnFailure, false)
 	if current.Verdict != results.VerdictPassed {
 		t.Errorf("after the update: %s %s", current.Verdict, current.Reason)
+	}
+	// An entry for a check that exists but did not run (a label filter) is neither fixed nor
+	// stale, and an update keeps it.
+	notRun := &regression.Ratchet{KnownFailures: []regression.KnownFailure{{ID: "CIP-NOT-RUN", Reason: "flaky gateway"}}}
+	if rep := notRun.Apply(current, catalogue); len(rep.Fixed)+len(rep.Stale)+len(rep.Known) != 0 {
+		t.Errorf("a check that did not run: %+v", rep)
+	}
+	if kept := notRun.Updated(current, catalogue); !slices.Contains(kept.KnownFailures, regression.KnownFailure{ID: "CIP-NOT-RUN", Reason: "flaky gateway"}) {
+		t.Errorf("an update dropped the entry of a check that did not run: %+v", kept)
 	}
 }
 
@@ -171,14 +182,14 @@ func TestPolicies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		current := run("", check("CIP-A", "op 201", "failed"), check("CIP-B", "op 201", "failed"))
-		regression.Gate(current, regression.Compare(baseline, current), nil, tc.policy, false)
+		regression.Gate(current, regression.Compare(baseline, current, nil), nil, tc.policy, false)
 		if current.Verdict != tc.verdict {
 			t.Errorf("%s: %s (%s)", tc.policy, current.Verdict, current.Reason)
 		}
 	}
 	// Only B fails, as it did: no regression.
 	current := run("", check("CIP-A", "op 201", "passed"), check("CIP-B", "op 201", "failed"))
-	regression.Gate(current, regression.Compare(baseline, current), nil, regression.FailOnRegression, false)
+	regression.Gate(current, regression.Compare(baseline, current, nil), nil, regression.FailOnRegression, false)
 	if current.Verdict != results.VerdictPassed {
 		t.Errorf("still failing is not a regression: %s", current.Reason)
 	}

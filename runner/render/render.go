@@ -99,7 +99,7 @@ func changes(cmp *regression.Report) []regression.Delta {
 	}
 	var out []regression.Delta
 	for _, d := range cmp.Deltas {
-		if d.Class != regression.Unchanged {
+		if d.Class != regression.Unchanged && d.Class != regression.NotRun {
 			out = append(out, d)
 		}
 	}
