@@ -204,7 +204,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	defer target.Close()
 	onlyAdmin := map[string]string{"CIP_TARGET": target.BaseURL, "CIP_MACHINE_IDS": strings.Join(target.Machines, ","), "CIP_TOKEN_ADMIN": target.Tokens.Admin}
-	unreachable := map[string]string{"CIP_TARGET": "http://127.0.0.1:1/api", "CIP_TOKEN_ADMIN": "x"}
+	unreachable := map[string]string{"CIP_TARGET": "http://127.0.0.1:1/api", "CIP_TOKEN_ADMIN": "unreachable-token"}
 	cases := []struct {
 		name string
 		env  map[string]string

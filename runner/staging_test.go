@@ -102,7 +102,7 @@ func TestClientCredentialsWithRefresh(t *testing.T) {
 
 	// A wrong secret: one clear message, no wall of failures.
 	env["CIP_ADMIN_CLIENT_SECRET_FILE"] = ""
-	env["CIP_ADMIN_CLIENT_SECRET"] = "wrong"
+	env["CIP_ADMIN_CLIENT_SECRET"] = "wrong-secret-42"
 	out = cli(t, dir, env, "run", "--report-dir", "out2")
 	if out.code != exitCannotDo || !strings.Contains(out.stdout, "cannot get the admin token") || strings.Contains(out.stdout, "FAIL ") {
 		t.Errorf("wrong secret: exit %d\n%s", out.code, out.stdout)
@@ -167,7 +167,7 @@ func TestPlanAgainstProductionWithClientCredentials(t *testing.T) {
 	defer entra.Close()
 	env := map[string]string{
 		"CIP_TARGET": "https://api-eu.securitycenter.microsoft.com/api", "CIP_MACHINE_IDS": machineList(20),
-		"CIP_TOKEN_URL": entra.URL, "CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "s", "CIP_READER_CLIENT_ID": "r", "CIP_READER_CLIENT_SECRET": "s",
+		"CIP_TOKEN_URL": entra.URL, "CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "secret-123456", "CIP_READER_CLIENT_ID": "r", "CIP_READER_CLIENT_SECRET": "secret-123456",
 	}
 	out := cli(t, t.TempDir(), env, "plan")
 	if out.code != exitOK || hits != 0 {

@@ -287,6 +287,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%sTOKEN_ADMIN (or %sTOKEN_ADMIN_FILE, or %sADMIN_CLIENT_ID and its secret) is required with %sTARGET: a Security Administrator of the target", EnvPrefix, EnvPrefix, EnvPrefix, EnvPrefix)
 		}
 	}
+	if err := c.validateSecrets(); err != nil {
+		return err
+	}
 	if c.RequestTimeout <= 0 {
 		return fmt.Errorf("%sREQUEST_TIMEOUT %s: want a positive duration", EnvPrefix, c.RequestTimeout)
 	}
@@ -315,6 +318,23 @@ func (c Config) Validate() error {
 		seen[id] = true
 		if id == c.UnknownMachineID {
 			return fmt.Errorf("%sUNKNOWN_MACHINE_ID %q is also in %sMACHINE_IDS", EnvPrefix, id, EnvPrefix)
+		}
+	}
+	return nil
+}
+
+// MinSecretLength is the shortest token or client secret accepted: every occurrence of a
+// secret is redacted from reports, so a short one would mangle them (and no real one is short).
+const MinSecretLength = 8
+
+func (c Config) validateSecrets() error {
+	v := reflect.ValueOf(c)
+	for i, f := range Fields() {
+		if f.Kind != "secret" {
+			continue
+		}
+		if n := len(v.Field(i).String()); n > 0 && n < MinSecretLength {
+			return fmt.Errorf("%s is %d characters long: a real token or secret is longer; check its value", f.Env, n)
 		}
 	}
 	return nil

@@ -111,7 +111,7 @@ func TestSecretsNeverRender(t *testing.T) {
 
 func TestEnvironRoundTrips(t *testing.T) {
 	want := config.Defaults()
-	want.Target, want.TokenAdmin, want.MachineIDs, want.Insecure, want.RequestTimeout = "https://x.example/api", "tok", []string{"a", "b"}, true, 1500*time.Millisecond
+	want.Target, want.TokenAdmin, want.MachineIDs, want.Insecure, want.RequestTimeout = "https://x.example/api", "tok-12345678", []string{"a", "b"}, true, 1500*time.Millisecond
 	vars := map[string]string{}
 	for _, kv := range want.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -159,12 +159,12 @@ func TestIdentitySettings(t *testing.T) {
 		t.Errorf("token file: %v %q", err, cfg.TokenAdmin)
 	}
 	bad := map[string]map[string]string{
-		"token and file":        {"CIP_TOKEN_ADMIN": "x", "CIP_TOKEN_ADMIN_FILE": tokenFile},
-		"token and client":      {"CIP_TOKEN_ADMIN": "x", "CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "s", "CIP_TENANT_ID": "t"},
+		"token and file":        {"CIP_TOKEN_ADMIN": "token-12345678", "CIP_TOKEN_ADMIN_FILE": tokenFile},
+		"token and client":      {"CIP_TOKEN_ADMIN": "token-12345678", "CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "secret-123456", "CIP_TENANT_ID": "t"},
 		"client without secret": {"CIP_ADMIN_CLIENT_ID": "a", "CIP_TENANT_ID": "t"},
-		"secret without client": {"CIP_READER_CLIENT_SECRET": "s"},
-		"client without tenant": {"CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "s"},
-		"resource and scope":    {"CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "s", "CIP_TENANT_ID": "t", "CIP_RESOURCE": "r", "CIP_SCOPE": "s"},
+		"secret without client": {"CIP_READER_CLIENT_SECRET": "secret-123456"},
+		"client without tenant": {"CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "secret-123456"},
+		"resource and scope":    {"CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET": "secret-123456", "CIP_TENANT_ID": "t", "CIP_RESOURCE": "r", "CIP_SCOPE": "s"},
 		"missing secret file":   {"CIP_ADMIN_CLIENT_ID": "a", "CIP_ADMIN_CLIENT_SECRET_FILE": "/nonexistent", "CIP_TENANT_ID": "t"},
 		"negative rate":         {"CIP_MAX_RPS": "-1"},
 	}
