@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -432,3 +433,25 @@ func (r *Redactor) Replace(s string) string {
 
 // Redactor redacts the configuration's secrets.
 func (c Config) Redactor() *Redactor { return NewRedactor(c.Secrets()...) }
+
+// MarshalJSON renders the settings that are set by their YAML keys, durations as text and
+// secrets redacted: how reports show the configuration of a run.
+func (c Config) MarshalJSON() ([]byte, error) {
+	v := reflect.ValueOf(c)
+	out := map[string]any{}
+	for i, f := range Fields() {
+		field := v.Field(i)
+		if field.IsZero() {
+			continue
+		}
+		switch f.Kind {
+		case "secret":
+			out[f.Name] = Redacted
+		case "duration":
+			out[f.Name] = time.Duration(field.Int()).String()
+		default:
+			out[f.Name] = field.Interface()
+		}
+	}
+	return json.Marshal(out)
+}
