@@ -30,9 +30,13 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## fuzz: explore the reference's request handling beyond the seed corpus
+## fuzz: run each fuzz test beyond its seed corpus for FUZZTIME: the reference's request
+## handling, response validation, path matching and configuration loading
 fuzz:
 	$(GO) test ./fixtures/reference -run '^$$' -fuzz FuzzRequestHandling -fuzztime $(FUZZTIME)
+	$(GO) test ./spec -run '^$$' -fuzz FuzzValidateResponse -fuzztime $(FUZZTIME)
+	$(GO) test ./spec -run '^$$' -fuzz FuzzPathParams -fuzztime $(FUZZTIME)
+	$(GO) test ./suites/config -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 
 ## selftest: prove every check can fail (mutants) and raises no false alarm (conformant variants)
 selftest:
