@@ -103,7 +103,7 @@ func stateChecks(op *spec.Operation) []harness.Check {
 			Level: harness.Must, Safety: harness.CreatesAction, Kind: "state", Machines: 1,
 			Run: func(g Gomega, env *harness.Env) {
 				refusals := []refusal{noToken, garbageToken, alteredToken, missingComment, malformedJSON, plainText}
-				if env.Config.TokenReader != "" {
+				if env.Has(harness.Reader) {
 					refusals = append(refusals, readerToken)
 				}
 				for _, r := range refusals {

@@ -118,6 +118,9 @@ func (e *Env) URL(machine string) string {
 	return u
 }
 
+// Has reports whether the role has an identity (a token or client credentials).
+func (e *Env) Has(role Role) bool { return e.suite.hasIdentity(role) }
+
 // Bearer is the Authorization of a role's token.
 func (e *Env) Bearer(role Role) *Auth {
 	return &Auth{Value: "Bearer " + e.token(role), Shown: "Bearer $" + roleEnv(role)}
