@@ -211,12 +211,29 @@ Flags:`)
 	}
 	res, code := execute(ctx, cfg, *opts, g, stdout, stderr)
 	if res != nil && !opts.quiet {
+		printProblems(stdout, res, opts.reportDir)
 		fmt.Fprintf(stdout, "\n%d passed, %d failed, %d skipped, %d error\n", res.Counts.Passed, res.Counts.Failed, res.Counts.Skipped, res.Counts.Error)
 	}
 	if res != nil {
 		fmt.Fprintf(stdout, "%s: %s\nreports: %s\n", strings.ToUpper(res.Verdict), res.Reason, opts.reportDir)
 	}
 	return code
+}
+
+// printProblems says in a line each why the failed checks failed, so that a person at a
+// terminal need not open a report to know.
+func printProblems(w io.Writer, res *results.Results, dir string) {
+	printed := false
+	for _, c := range res.Checks {
+		if c.Outcome != results.Failed && c.Outcome != results.Errored {
+			continue
+		}
+		if !printed {
+			fmt.Fprintf(w, "\nWhat failed (exchanges and curl commands in %s):\n", filepath.Join(dir, htmlFile))
+			printed = true
+		}
+		fmt.Fprintf(w, "  %-26s %s\n", c.ID, render.Headline(c))
+	}
 }
 
 const runExitCodesHelp = `

@@ -70,9 +70,9 @@ func problems(r *results.Results) []results.CheckResult {
 	return out
 }
 
-// headline is what happened to a check, in one line: its first violation of the spec, else the
+// Headline is what happened to a check, in one line: its first violation of the spec, else the
 // first line of its message without the check ID.
-func headline(c results.CheckResult) string {
+func Headline(c results.CheckResult) string {
 	if len(c.Violations) > 0 {
 		line := c.Violations[0].String()
 		if n := len(c.Violations) - 1; n > 0 {
@@ -80,12 +80,16 @@ func headline(c results.CheckResult) string {
 		}
 		return line
 	}
-	line, _, _ := strings.Cut(strings.TrimSpace(c.Message), "\n")
-	return strings.TrimPrefix(line, c.ID+": ")
+	for line := range strings.SplitSeq(c.Message, "\n") {
+		if line = strings.TrimSpace(strings.TrimPrefix(line, c.ID+": ")); line != "" {
+			return line
+		}
+	}
+	return ""
 }
 
 var funcs = map[string]any{
-	"headline":  headline,
+	"headline":  Headline,
 	"firstLine": func(s string) string { line, _, _ := strings.Cut(strings.TrimSpace(s), "\n"); return line },
 	"ms":        func(n int64) string { return fmt.Sprintf("%d ms", n) },
 	"upper":     strings.ToUpper,
