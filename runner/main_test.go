@@ -63,6 +63,17 @@ func cli(t *testing.T, dir string, env map[string]string, args ...string) outcom
 	return outcome{stdout.String(), stderr.String(), code}
 }
 
+// startTarget starts an embedded reference, with a fault if given, stopped when the test ends.
+func startTarget(t *testing.T, fault embedded.Fault) *embedded.Target {
+	t.Helper()
+	target, err := embedded.Start(embedded.Options{Fault: fault})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = target.Close() })
+	return target
+}
+
 func targetEnv(t *embedded.Target) map[string]string {
 	return map[string]string{
 		"CIP_TARGET":             t.BaseURL,
@@ -167,11 +178,7 @@ func TestRunAgainstAFaultyTarget(t *testing.T) {
 	if !ok {
 		t.Fatal("no mutant created-text-plain")
 	}
-	target, err := embedded.Start(embedded.Options{Fault: m.Fault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := startTarget(t, m.Fault)
 	dir := t.TempDir()
 	out := cli(t, dir, targetEnv(target), "run", "--report-dir", "out")
 	if out.code != exitFailed {
@@ -198,11 +205,7 @@ func TestRunAgainstAFaultyTarget(t *testing.T) {
 
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
-	target, err := embedded.Start(embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := startTarget(t, embedded.Fault{})
 	onlyAdmin := map[string]string{"CIP_TARGET": target.BaseURL, "CIP_MACHINE_IDS": strings.Join(target.Machines, ","), "CIP_TOKEN_ADMIN": target.Tokens.Admin}
 	unreachable := map[string]string{"CIP_TARGET": "http://127.0.0.1:1/api", "CIP_TOKEN_ADMIN": "unreachable-token"}
 	cases := []struct {

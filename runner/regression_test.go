@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cipconform/cipconform/fixtures/embedded"
 	"github.com/cipconform/cipconform/fixtures/mutants"
 	"github.com/cipconform/cipconform/runner/regression"
 	"github.com/cipconform/cipconform/runner/results"
@@ -21,11 +20,7 @@ func TestBaselineAndRatchet(t *testing.T) {
 		t.Fatalf("reference: %d %s", out.code, out.stderr)
 	}
 	m, _ := mutants.Find("created-text-plain")
-	faulty, err := embedded.Start(embedded.Options{Fault: m.Fault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer faulty.Close()
+	faulty := startTarget(t, m.Fault)
 	baseline := filepath.Join(dir, "good", resultsFile)
 
 	// A mutant after a good run: exactly its two checks regress.
@@ -65,11 +60,7 @@ func TestBaselineAndRatchet(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A fresh target: the first one's machines are still collecting.
-	again, err := embedded.Start(embedded.Options{Fault: m.Fault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
+	again := startTarget(t, m.Fault)
 	if out := cli(t, dir, targetEnv(again), "run", "--quiet", "--report-dir", "bad2", "--baseline", baseline, "--known-failures", known); out.code != exitOK {
 		t.Errorf("known failures: exit %d\n%s", out.code, out.stdout)
 	}

@@ -56,11 +56,7 @@ func newFakeEntra(t *testing.T, issuer *identity.Issuer, apps map[string]identit
 
 func TestClientCredentialsWithRefresh(t *testing.T) {
 	t.Parallel()
-	target, err := embedded.Start(embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := startTarget(t, embedded.Fault{})
 	const secret = "canary-client-secret-0123456789"
 	entra := newFakeEntra(t, target.Issuer, map[string]identity.Identity{"admin-app": identity.SecurityAdmin, "ga-app": identity.GlobalAdmin, "reader-app": identity.SecurityRead}, secret)
 	secretFile := filepath.Join(t.TempDir(), "secret")
@@ -111,11 +107,7 @@ func TestClientCredentialsWithRefresh(t *testing.T) {
 
 func TestARejectedAdminTokenSaysSoOnce(t *testing.T) {
 	t.Parallel()
-	target, err := embedded.Start(embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := startTarget(t, embedded.Fault{})
 	env := targetEnv(target)
 	env["CIP_TOKEN_ADMIN"] = target.Tokens.Expired
 	out := cli(t, t.TempDir(), env, "run")
@@ -126,11 +118,7 @@ func TestARejectedAdminTokenSaysSoOnce(t *testing.T) {
 
 func TestProductionRefusesActions(t *testing.T) {
 	t.Parallel()
-	target, err := embedded.Start(embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := startTarget(t, embedded.Fault{})
 	env := targetEnv(target)
 	env["CIP_TARGET_ENV"] = "production"
 	dir := t.TempDir()
@@ -146,11 +134,7 @@ func TestProductionRefusesActions(t *testing.T) {
 	if plan.code != exitOK || !strings.Contains(plan.stdout, "would be SKIPPED: refused: CIP_TARGET_ENV is production") {
 		t.Errorf("plan: %d\n%s", plan.code, plan.stdout)
 	}
-	fresh, err := embedded.Start(embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
+	fresh := startTarget(t, embedded.Fault{})
 	env = targetEnv(fresh)
 	env["CIP_TARGET_ENV"], env["CIP_ALLOW_ACTIONS"] = "production", "true"
 	if out := cli(t, dir, env, "run", "--quiet", "--report-dir", "out2"); out.code != exitOK || !strings.Contains(out.stdout, "(45 passed)") {
@@ -187,11 +171,7 @@ func TestPlanAgainstProductionWithClientCredentials(t *testing.T) {
 // reference itself, which serves absolute-form requests) can answer.
 func TestTheProxyIsHonoured(t *testing.T) {
 	t.Parallel()
-	target, err := embedded.Start(embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := startTarget(t, embedded.Fault{})
 	env := targetEnv(target)
 	proxy := strings.TrimSuffix(target.BaseURL, embedded.BasePath)
 	env["CIP_TARGET"] = "http://cip-target.invalid" + embedded.BasePath
