@@ -154,22 +154,6 @@ func (o *Operation) ErrorCodes(status int) []string {
 	return codes
 }
 
-// RequiredResponseHeaders lists the headers a documented response must carry.
-func (o *Operation) RequiredResponseHeaders(status int) []string {
-	ref := o.op.Responses.Status(status)
-	if ref == nil || ref.Value == nil {
-		return nil
-	}
-	var names []string
-	for name, h := range ref.Value.Headers {
-		if h.Value != nil && h.Value.Required {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	return names
-}
-
 // BodyProperty is one property of the JSON request body, as the spec declares it.
 type BodyProperty struct {
 	Name     string
@@ -198,19 +182,6 @@ func (o *Operation) RequestBodyProperties() []BodyProperty {
 	}
 	slices.SortFunc(props, func(a, b BodyProperty) int { return strings.Compare(a.Name, b.Name) })
 	return props
-}
-
-// RequiredResponseProperties lists the properties the schema of a response requires.
-func (o *Operation) RequiredResponseProperties(status int) []string {
-	ref := o.op.Responses.Status(status)
-	if ref == nil || ref.Value == nil {
-		return nil
-	}
-	media := ref.Value.Content.Get("application/json")
-	if media == nil || media.Schema == nil || media.Schema.Value == nil {
-		return nil
-	}
-	return slices.Clone(media.Schema.Value.Required)
 }
 
 // URL builds the operation's URL below a target base URL (which replaces the spec's server).

@@ -172,9 +172,6 @@ func TestOperationHelpers(t *testing.T) {
 	if got := op.ErrorCodes(401); !slices.Equal(got, []string{"Unauthorized"}) {
 		t.Errorf("401 codes %v", got)
 	}
-	if got := op.RequiredResponseHeaders(429); !slices.Equal(got, []string{"Retry-After"}) {
-		t.Errorf("429 headers %v", got)
-	}
 	props := op.RequestBodyProperties()
 	if len(props) != 1 || props[0] != (spec.BodyProperty{Name: "Comment", Type: "string", Required: true}) {
 		t.Errorf("body properties %+v", props)

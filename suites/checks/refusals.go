@@ -205,10 +205,10 @@ func bodyChecks(op *spec.Operation) []harness.Check {
 	bodyCheck("CIP-BODY-001", "An empty object {} gets 400", schema+"/required", refusal{label: "an empty object", body: []byte(`{}`)})
 	bodyCheck("CIP-BODY-002", "An array [] gets 400", schema+"/type", refusal{label: "an array", body: []byte(`[]`)})
 	bodyCheck("CIP-BODY-003", "A JSON string gets 400", schema+"/type", refusal{label: "a JSON string", body: []byte(`"Collect forensics due to alert 1234"`)})
-	bodyCheck("CIP-BODY-004", "Malformed JSON gets 400", schema, refusal{label: "malformed JSON", body: []byte(`{"Comment": "Collect forensics"`)})
+	bodyCheck("CIP-BODY-004", "Malformed JSON gets 400", schema, malformedJSON)
 	bodyCheck("CIP-BODY-005", "An empty body gets 400", "requestBody/required", refusal{label: "an empty body", body: []byte{}})
 	bodyCheck("CIP-BODY-006", "No Content-Type gets 400", "requestBody/content", refusal{label: "no Content-Type", ctype: text(""), body: validBody})
-	bodyCheck("CIP-BODY-007", "Content-Type text/plain gets 400", "requestBody/content", refusal{label: "Content-Type text/plain", ctype: text("text/plain"), body: validBody})
+	bodyCheck("CIP-BODY-007", "Content-Type text/plain gets 400", "requestBody/content", plainText)
 	return checks
 }
 
