@@ -16,6 +16,7 @@ import (
 	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/conformance"
+	"github.com/cipconform/cipconform/suites/harness"
 )
 
 // specsVerbName is the hidden verb of the child process that runs the Ginkgo specs. Ginkgo runs
@@ -80,14 +81,14 @@ var _ = ReportAfterSuite("cipconform reports", func(r Report) {
 	specsRun.err = err
 })
 
-func checkInfo(r SpecReport) (conformance.CheckInfo, bool) {
+func checkInfo(r SpecReport) (harness.Info, bool) {
 	for _, e := range r.ReportEntries {
 		if e.Name == conformance.EntryCheck {
-			info, ok := e.Value.GetRawValue().(conformance.CheckInfo)
+			info, ok := e.Value.GetRawValue().(harness.Info)
 			return info, ok
 		}
 	}
-	return conformance.CheckInfo{}, false
+	return harness.Info{}, false
 }
 
 // failRecorder is the GinkgoTestingT of a run outside `go test`.

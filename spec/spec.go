@@ -105,19 +105,6 @@ type Operation struct {
 // OpenAPI returns the parsed operation. Callers must not modify it.
 func (o *Operation) OpenAPI() *openapi3.Operation { return o.op }
 
-// Element names a part of the operation the way checks and reports cite it:
-// "collectInvestigationPackage 201 /requestorComment". Empty parts are left out.
-func (o *Operation) Element(status string, pointer string) string {
-	parts := []string{o.ID}
-	if status != "" {
-		parts = append(parts, status)
-	}
-	if pointer != "" {
-		parts = append(parts, pointer)
-	}
-	return strings.Join(parts, " ")
-}
-
 // Statuses lists the documented response codes, in ascending order.
 func (o *Operation) Statuses() []int {
 	var codes []int

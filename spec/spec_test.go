@@ -189,7 +189,7 @@ func TestOperationHelpers(t *testing.T) {
 	if !ok || params["id"] != "a b" {
 		t.Errorf("PathParams %v %v", params, ok)
 	}
-	if got := op.Element("201", "/id"); got != "collectInvestigationPackage 201 /id" {
+	if got := op.Element("201", "/id").String(); got != "collectInvestigationPackage 201 /id" {
 		t.Errorf("Element %q", got)
 	}
 }

@@ -185,7 +185,7 @@ func Gate(res *results.Results, cmp *Report, rat *RatchetReport, policy Policy, 
 	var blocking []string
 	var known int
 	for _, c := range res.Checks {
-		if !failing(c.Outcome) || (c.Level != string(harness.Must) && !strict) {
+		if !failing(c.Outcome) || (c.Level != harness.Must && !strict) {
 			continue
 		}
 		if rat != nil && slices.Contains(rat.Known, c.ID) {

@@ -79,7 +79,7 @@ func Compare(baseline, current *results.Results, catalogue []string) *Report {
 	seen := map[string]bool{}
 	for _, c := range current.Checks {
 		seen[c.ID] = true
-		d := Delta{ID: c.ID, Element: c.Element, After: c.Outcome}
+		d := Delta{ID: c.ID, Element: c.Element.String(), After: c.Outcome}
 		b, existed := before[c.ID]
 		if existed {
 			d.Before = b.Outcome
@@ -89,7 +89,7 @@ func Compare(baseline, current *results.Results, catalogue []string) *Report {
 			d.Class = NewCheck
 		case failing(c.Outcome) && !failing(b.Outcome):
 			d.Class = Regression
-			if change := r.explain(c.Element); change != nil {
+			if change := r.explain(c.Element.String()); change != nil {
 				d.Class, d.SpecChange = ExpectedBySpec, change
 			}
 		case failing(c.Outcome):
@@ -111,7 +111,7 @@ func Compare(baseline, current *results.Results, catalogue []string) *Report {
 		if slices.Contains(catalogue, b.ID) {
 			class = NotRun
 		}
-		r.Deltas = append(r.Deltas, Delta{ID: b.ID, Element: b.Element, Class: class, Before: b.Outcome})
+		r.Deltas = append(r.Deltas, Delta{ID: b.ID, Element: b.Element.String(), Class: class, Before: b.Outcome})
 	}
 	r.sort()
 	return r

@@ -10,6 +10,7 @@ import (
 	"github.com/cipconform/cipconform/runner/regression"
 	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/harness"
 )
 
 func run(doc string, checks ...results.CheckResult) *results.Results {
@@ -19,7 +20,9 @@ func run(doc string, checks ...results.CheckResult) *results.Results {
 }
 
 func check(id, element, outcome string) results.CheckResult {
-	return results.CheckResult{ID: id, Element: element, Level: "MUST", Outcome: outcome}
+	var el spec.Element
+	_ = el.UnmarshalText([]byte(element))
+	return results.CheckResult{Info: harness.Info{ID: id, Element: el, Level: harness.Must}, Outcome: outcome}
 }
 
 func TestCompareClassifiesEveryCheck(t *testing.T) {

@@ -33,11 +33,11 @@ func groups(r *results.Results) []group {
 	byElement := map[string]*group{}
 	var order []string
 	for _, c := range r.Checks {
-		g, ok := byElement[c.Element]
+		g, ok := byElement[c.Element.String()]
 		if !ok {
-			g = &group{Element: c.Element}
-			byElement[c.Element] = g
-			order = append(order, c.Element)
+			g = &group{Element: c.Element.String()}
+			byElement[c.Element.String()] = g
+			order = append(order, c.Element.String())
 		}
 		g.Checks = append(g.Checks, c)
 		if c.Outcome == results.Failed || c.Outcome == results.Errored {

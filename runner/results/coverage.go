@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/harness"
 )
 
 // CoverageItem is one part of the contract and the checks that exercised it.
@@ -26,58 +27,43 @@ func (c CoverageItem) Covered() bool { return len(c.Checks) > 0 }
 
 // Coverage maps the operation, each documented response code, each required request
 // property and header, and each negative class to the checks of this run that exercised it,
-// reading what a check exercises from its spec element and kind. An item no check exercised
-// has no checks: the reports list it as uncovered.
+// reading what a check exercises from its spec element's fields and its kind. An item no
+// check exercised has no checks: the reports list it as uncovered.
 func Coverage(op *spec.Operation, checks []CheckResult) []CoverageItem {
 	var items []CoverageItem
-	add := func(kind, item string, exercised func(c CheckResult, element []string) bool) {
+	add := func(kind, item string, exercised func(c CheckResult) bool) {
 		ci := CoverageItem{Kind: kind, Item: item}
 		for _, c := range checks {
-			if exercised(c, strings.Fields(c.Element)) {
+			if exercised(c) {
 				ci.Checks = append(ci.Checks, CoverageCheck{ID: c.ID, Outcome: c.Outcome})
 			}
 		}
 		items = append(items, ci)
 	}
-	add("operation", fmt.Sprintf("%s %s %s", op.ID, op.Method, op.PathTemplate), func(c CheckResult, el []string) bool {
-		return len(el) > 0 && el[0] == op.ID
+	add("operation", fmt.Sprintf("%s %s %s", op.ID, op.Method, op.PathTemplate), func(c CheckResult) bool {
+		return c.Element.Operation == op.ID
 	})
 	for _, status := range op.Statuses() {
 		code := fmt.Sprint(status)
-		add("response", code, func(c CheckResult, el []string) bool { return len(el) > 1 && el[1] == code })
+		add("response", code, func(c CheckResult) bool { return c.Element.Status == code })
 	}
 	for _, p := range op.RequestBodyProperties() {
 		if !p.Required {
 			continue
 		}
 		name := p.Name
-		add("request property", name+" (required)", func(c CheckResult, _ []string) bool {
-			return strings.Contains(c.Element, "/properties/"+name) || strings.HasSuffix(c.Element, "/required") || c.Kind == "create"
+		add("request property", name+" (required)", func(c CheckResult) bool {
+			return strings.Contains(c.Element.Pointer(), "/properties/"+name) || c.Element.Negative == spec.MissingProperty || c.Kind == harness.KindCreate
 		})
 	}
-	add("request header", "Authorization (required, Bearer)", func(c CheckResult, _ []string) bool { return c.Kind == "auth" || c.Kind == "create" })
-	add("request header", "Content-Type: application/json", func(c CheckResult, _ []string) bool {
-		return strings.Contains(c.Element, "requestBody/content") || c.Kind == "create"
+	add("request header", "Authorization (required, Bearer)", func(c CheckResult) bool {
+		return c.Kind == harness.KindAuth || c.Kind == harness.KindCreate
 	})
-	negatives := []struct {
-		class string
-		match func(c CheckResult) bool
-	}{
-		{"missing required property", func(c CheckResult) bool { return strings.HasSuffix(c.Element, "/required") }},
-		{"wrong type", func(c CheckResult) bool { return strings.HasSuffix(c.Element, "/type") }},
-		{"malformed or empty body", func(c CheckResult) bool {
-			return strings.HasSuffix(c.Element, "Request") || strings.HasSuffix(c.Element, "requestBody/required")
-		}},
-		{"unsupported content type", func(c CheckResult) bool { return strings.Contains(c.Element, "requestBody/content") }},
-		{"bad authentication", func(c CheckResult) bool { return c.Kind == "auth" && strings.Contains(c.Element, " 401 ") }},
-		{"insufficient permission", func(c CheckResult) bool { return c.Kind == "auth" && strings.Contains(c.Element, " 403 ") }},
-		{"unknown resource", func(c CheckResult) bool { return strings.Contains(c.Element, " 404") }},
-		{"unsupported method", func(c CheckResult) bool { return strings.Contains(c.Element, " 405") }},
-		{"conflicting state (already running)", func(c CheckResult) bool { return c.Kind == "state" }},
-		{"rate limit exceeded", func(c CheckResult) bool { return strings.Contains(c.Element, " 429") }},
-	}
-	for _, n := range negatives {
-		add("negative class", n.class, func(c CheckResult, _ []string) bool { return n.match(c) })
+	add("request header", "Content-Type: application/json", func(c CheckResult) bool {
+		return c.Element.Negative == spec.UnsupportedContentType || c.Kind == harness.KindCreate
+	})
+	for _, n := range spec.Negatives() {
+		add("negative class", string(n), func(c CheckResult) bool { return c.Element.Negative == n })
 	}
 	return items
 }

@@ -85,12 +85,7 @@ type Counts struct {
 
 // CheckResult is one check's outcome.
 type CheckResult struct {
-	ID         string              `json:"id"`
-	Title      string              `json:"title"`
-	Element    string              `json:"element"`
-	Level      string              `json:"level"`
-	Safety     string              `json:"safety"`
-	Kind       string              `json:"kind"`
+	harness.Info
 	Outcome    string              `json:"outcome"`
 	Message    string              `json:"message,omitempty"`
 	Violations []spec.Violation    `json:"violations,omitempty"`
@@ -114,12 +109,12 @@ func FromGinkgo(r types.Report) *Results {
 			}
 			continue
 		}
-		info, ok := entry[conformance.CheckInfo](sr, conformance.EntryCheck)
+		info, ok := entry[harness.Info](sr, conformance.EntryCheck)
 		if !ok {
 			// The check never started: left out by the filter, or the suite's setup failed.
 			continue
 		}
-		c := CheckResult{ID: info.ID, Title: info.Title, Element: info.Element, Level: string(info.Level), Safety: string(info.Safety), Kind: info.Kind, DurationMS: sr.RunTime.Milliseconds()}
+		c := CheckResult{Info: info, DurationMS: sr.RunTime.Milliseconds()}
 		switch {
 		case sr.State == types.SpecStatePassed:
 			c.Outcome = Passed
@@ -165,7 +160,7 @@ func (r *Results) Judge() {
 			r.Counts.Passed++
 		case Failed:
 			r.Counts.Failed++
-			if c.Level == string(harness.Must) {
+			if c.Level == harness.Must {
 				mustFailed = append(mustFailed, c.ID)
 			} else {
 				shouldFailed = append(shouldFailed, c.ID)

@@ -5,11 +5,12 @@ import (
 	"testing"
 
 	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/suites/harness"
 )
 
 func TestJudge(t *testing.T) {
 	check := func(id, level, outcome string) results.CheckResult {
-		return results.CheckResult{ID: id, Level: level, Outcome: outcome}
+		return results.CheckResult{Info: harness.Info{ID: id, Level: harness.Level(level)}, Outcome: outcome}
 	}
 	cases := []struct {
 		name    string

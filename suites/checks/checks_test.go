@@ -35,7 +35,7 @@ func TestCatalogueIsWellFormed(t *testing.T) {
 			t.Errorf("%s: the ID or the name is not unique", c.ID)
 		}
 		ids[c.ID], names[c.Name()] = true, true
-		if c.Title == "" || !strings.HasPrefix(c.Element, spec.OperationID) || c.Kind == "" || c.Run == nil {
+		if c.Title == "" || c.Element.Operation != spec.OperationID || c.Kind == "" || c.Run == nil {
 			t.Errorf("%s: title, spec element, kind and run are all required: %+v", c.ID, c)
 		}
 		if c.Level != harness.Must && c.Level != harness.Should {

@@ -75,9 +75,9 @@ func parseUTC(g Gomega, ex *harness.Exchange, action map[string]any, name string
 }
 
 func createChecks(op *spec.Operation) []harness.Check {
-	el := func(pointer string) string { return op.Element("201", pointer) }
-	positive := func(id, title, element string, level harness.Level, run func(g Gomega, env *harness.Env)) harness.Check {
-		return harness.Check{ID: id, Title: title, Element: element, Level: level, Safety: harness.CreatesAction, Kind: "create", Machines: 1, Run: run}
+	el := func(pointer string) spec.Element { return op.Element("201", pointer) }
+	positive := func(id, title string, element spec.Element, level harness.Level, run func(g Gomega, env *harness.Env)) harness.Check {
+		return harness.Check{Info: harness.Info{ID: id, Title: title, Element: element, Level: level, Safety: harness.CreatesAction, Kind: harness.KindCreate}, Machines: 1, Run: run}
 	}
 	echo := func(comment string) func(g Gomega, env *harness.Env) {
 		return func(g Gomega, env *harness.Env) {
@@ -89,7 +89,7 @@ func createChecks(op *spec.Operation) []harness.Check {
 	return []harness.Check{
 		positive("CIP-CREATE-001", "A Security Administrator's valid request gets 201 Created", el(""), harness.Must,
 			func(g Gomega, env *harness.Env) { create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment) }),
-		positive("CIP-CREATE-002", "The 201 response has a JSON content type", el("Content-Type"), harness.Must,
+		positive("CIP-CREATE-002", "The 201 response has a JSON content type", op.HeaderElement("201", "Content-Type"), harness.Must,
 			func(g Gomega, env *harness.Env) {
 				ex, _ := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
 				media, _, err := mime.ParseMediaType(ex.Header().Get("Content-Type"))
@@ -120,8 +120,9 @@ func createChecks(op *spec.Operation) []harness.Check {
 				g.Expect(property(g, ex, action, "status")).To(BeElementOf("Pending", "InProgress"), "a new action's status must be Pending or InProgress\n%s", ex.Summary())
 			}),
 		{
-			ID: "CIP-CREATE-010", Title: "id is a GUID, different for each action", Element: el("/id"),
-			Level: harness.Must, Safety: harness.CreatesAction, Kind: "create", Machines: 2,
+			Info: harness.Info{ID: "CIP-CREATE-010", Title: "id is a GUID, different for each action", Element: el("/id"),
+				Level: harness.Must, Safety: harness.CreatesAction, Kind: harness.KindCreate},
+			Machines: 2,
 			Run: func(g Gomega, env *harness.Env) {
 				first, a := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
 				second, b := create(g, env, env.Machines[1], harness.Admin, seed.ExampleComment)
@@ -150,8 +151,9 @@ func createChecks(op *spec.Operation) []harness.Check {
 				g.Expect(updated).To(BeTemporally(">=", created), "lastUpdateTimeUtc must not be before creationDateTimeUtc\n%s", ex.Summary())
 			}),
 		{
-			ID: "CIP-CREATE-013", Title: "A Global Administrator's valid request gets 201 Created", Element: op.Element("201", "x-permissions Global admin"),
-			Level: harness.Must, Safety: harness.CreatesAction, Kind: "create", Machines: 1, Roles: []harness.Role{harness.GlobalAdmin},
+			Info: harness.Info{ID: "CIP-CREATE-013", Title: "A Global Administrator's valid request gets 201 Created", Element: op.Element("201", "x-permissions Global admin"),
+				Level: harness.Must, Safety: harness.CreatesAction, Kind: harness.KindCreate},
+			Machines: 1, Roles: []harness.Role{harness.GlobalAdmin},
 			Run: func(g Gomega, env *harness.Env) {
 				create(g, env, env.Machines[0], harness.GlobalAdmin, seed.ExampleComment)
 			},

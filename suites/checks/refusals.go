@@ -43,8 +43,13 @@ func (r refusal) request(env *harness.Env, machine string) harness.Request {
 // A 400 that says a collection is already running is not the refusal asked for: the read-only
 // checks share one machine, so an earlier request that the target wrongly accepted would
 // otherwise make every later body check pass for the wrong reason.
+//
+// A read-only check's refusal is shared: checks that send the same request in one run judge
+// the same exchange (ERR-401 and AUTH-001 both send no token), so it is sent once.
 func expectRefused(g Gomega, env *harness.Env, machine string, r refusal) *harness.Exchange {
-	ex := env.Send(r.request(env, machine))
+	req := r.request(env, machine)
+	req.Shared = env.Check.Safety == harness.ReadOnly
+	ex := env.Send(req)
 	g.Expect(ex).To(harness.HaveStatus(r.status))
 	if r.status == http.StatusBadRequest && !r.alreadyRunning {
 		g.Expect(alreadyRunning(ex)).To(BeFalse(), "%s: the 400 says a collection is already running on machine %s, not that the request is invalid: an earlier request this target should have refused started one\n%s", ex.Label, machine, ex.Summary())
@@ -83,7 +88,7 @@ var (
 	readerToken    = refusal{label: "a valid identity without permission (reader)", auth: func(env *harness.Env) *harness.Auth { return env.Bearer(harness.Reader) }, body: validBody, status: 403}
 	noTokenBadBody = refusal{label: "no Authorization header and malformed JSON", body: []byte(`{"Comment": `), status: 401}
 	readerBadBody  = refusal{label: "the reader with no Comment", auth: func(env *harness.Env) *harness.Auth { return env.Bearer(harness.Reader) }, body: []byte(`{}`), status: 403}
-	missingComment = refusal{label: "a body without Comment", auth: admin, body: []byte(`{}`), status: 400}
+	missingComment = refusal{label: "an empty object, without Comment", auth: admin, body: []byte(`{}`), status: 400}
 	malformedJSON  = refusal{label: "malformed JSON", auth: admin, body: []byte(`{"Comment": "x"`), status: 400}
 	plainText      = refusal{label: "Content-Type text/plain", auth: admin, ctype: text("text/plain"), body: validBody, status: 400}
 )
@@ -91,16 +96,19 @@ var (
 func stateChecks(op *spec.Operation) []harness.Check {
 	return []harness.Check{
 		{
-			ID: "CIP-STATE-001", Title: "A second collection on a machine while the first runs gets 400", Element: op.Element("400", "collection already running"),
-			Level: harness.Must, Safety: harness.CreatesAction, Kind: "state", Machines: 1,
+			Info: harness.Info{ID: "CIP-STATE-001", Title: "A second collection on a machine while the first runs gets 400",
+				Element: op.Element("400", "collection already running").Refusing(spec.ConflictingState),
+				Level:   harness.Must, Safety: harness.CreatesAction, Kind: harness.KindState},
+			Machines: 1,
 			Run: func(g Gomega, env *harness.Env) {
 				create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
 				expectRefused(g, env, env.Machines[0], refusal{label: "a second collection while the first runs", auth: admin, body: validBody, status: 400, alreadyRunning: true})
 			},
 		},
 		{
-			ID: "CIP-STATE-002", Title: "Refused requests have no side effect: the machine then takes a valid request", Element: op.Element("201", "after 400, 401, 403"),
-			Level: harness.Must, Safety: harness.CreatesAction, Kind: "state", Machines: 1,
+			Info: harness.Info{ID: "CIP-STATE-002", Title: "Refused requests have no side effect: the machine then takes a valid request", Element: op.Element("201", "after 400, 401, 403"),
+				Level: harness.Must, Safety: harness.CreatesAction, Kind: harness.KindState},
+			Machines: 1,
 			Run: func(g Gomega, env *harness.Env) {
 				refusals := []refusal{noToken, garbageToken, alteredToken, missingComment, malformedJSON, plainText}
 				if env.Has(harness.Reader) {
@@ -137,13 +145,14 @@ func authChecks(op *spec.Operation) []harness.Check {
 	}
 	checks := make([]harness.Check, 0, len(rows))
 	for _, row := range rows {
-		element := op.Element("401", "security bearer")
+		element := op.Element("401", "security bearer").Refusing(spec.BadAuthentication)
 		if row.r.status == 403 {
-			element = op.Element("403", "x-permissions")
+			element = op.Element("403", "x-permissions").Refusing(spec.InsufficientPermission)
 		}
 		checks = append(checks, harness.Check{
-			ID: row.id, Title: row.title, Element: element, Level: row.level, Safety: harness.ReadOnly, Kind: "auth", Roles: row.roles,
-			Run: func(g Gomega, env *harness.Env) { expectRefused(g, env, env.ProbeMachine, row.r) },
+			Info:  harness.Info{ID: row.id, Title: row.title, Element: element, Level: row.level, Safety: harness.ReadOnly, Kind: harness.KindAuth},
+			Roles: row.roles,
+			Run:   func(g Gomega, env *harness.Env) { expectRefused(g, env, env.ProbeMachine, row.r) },
 		})
 	}
 	return checks
@@ -167,11 +176,11 @@ var jsonSamples = []struct {
 func bodyChecks(op *spec.Operation) []harness.Check {
 	schema := "#/components/schemas/CollectInvestigationPackageRequest"
 	var checks []harness.Check
-	bodyCheck := func(id, title, element string, r refusal) {
+	bodyCheck := func(id, title, element string, negative spec.Negative, r refusal) {
 		r.auth, r.status = admin, 400
 		checks = append(checks, harness.Check{
-			ID: id, Title: title, Element: op.Element("400", element), Level: harness.Must, Safety: harness.ReadOnly, Kind: "body",
-			Run: func(g Gomega, env *harness.Env) { expectRefused(g, env, env.ProbeMachine, r) },
+			Info: harness.Info{ID: id, Title: title, Element: op.Element("400", element).Refusing(negative), Level: harness.Must, Safety: harness.ReadOnly, Kind: harness.KindBody},
+			Run:  func(g Gomega, env *harness.Env) { expectRefused(g, env, env.ProbeMachine, r) },
 		})
 	}
 	props := op.RequestBodyProperties()
@@ -186,29 +195,29 @@ func bodyChecks(op *spec.Operation) []harness.Check {
 			continue
 		}
 		id := "CIP-BODY-" + strings.ToUpper(p.Name)
-		bodyCheck(id+"-MISSING", fmt.Sprintf("A body without the required %s gets 400", p.Name), schema+"/required",
+		bodyCheck(id+"-MISSING", fmt.Sprintf("A body without the required %s gets 400", p.Name), schema+"/required", spec.MissingProperty,
 			refusal{label: "no " + p.Name, body: objectWith(valid, p.Name, `"cipconformNote":"`+p.Name+` left out"`)})
 		for _, sample := range jsonSamples {
 			if sample.jsonType == p.Type || (sample.jsonType == "number" && p.Type == "integer") {
 				continue
 			}
-			bodyCheck(id+"-"+sample.name, fmt.Sprintf("%s as %s (not %s) gets 400", p.Name, sample.jsonType, p.Type), schema+"/properties/"+p.Name+"/type",
+			bodyCheck(id+"-"+sample.name, fmt.Sprintf("%s as %s (not %s) gets 400", p.Name, sample.jsonType, p.Type), schema+"/properties/"+p.Name+"/type", spec.WrongType,
 				refusal{label: p.Name + " as " + sample.jsonType, body: objectWith(valid, p.Name, `"`+p.Name+`":`+sample.value)})
 		}
 		other := strings.ToLower(p.Name)
 		if other == p.Name {
 			other = strings.ToUpper(p.Name)
 		}
-		bodyCheck(id+"-CASE", fmt.Sprintf("%q instead of %q gets 400: names are case-sensitive", other, p.Name), schema+"/properties/"+p.Name,
+		bodyCheck(id+"-CASE", fmt.Sprintf("%q instead of %q gets 400: names are case-sensitive", other, p.Name), schema+"/properties/"+p.Name, spec.MissingProperty,
 			refusal{label: other + " instead of " + p.Name, body: objectWith(valid, p.Name, `"`+other+`":`+valid[p.Name])})
 	}
-	bodyCheck("CIP-BODY-001", "An empty object {} gets 400", schema+"/required", refusal{label: "an empty object", body: []byte(`{}`)})
-	bodyCheck("CIP-BODY-002", "An array [] gets 400", schema+"/type", refusal{label: "an array", body: []byte(`[]`)})
-	bodyCheck("CIP-BODY-003", "A JSON string gets 400", schema+"/type", refusal{label: "a JSON string", body: []byte(`"Collect forensics due to alert 1234"`)})
-	bodyCheck("CIP-BODY-004", "Malformed JSON gets 400", schema, malformedJSON)
-	bodyCheck("CIP-BODY-005", "An empty body gets 400", "requestBody/required", refusal{label: "an empty body", body: []byte{}})
-	bodyCheck("CIP-BODY-006", "No Content-Type gets 400", "requestBody/content", refusal{label: "no Content-Type", ctype: text(""), body: validBody})
-	bodyCheck("CIP-BODY-007", "Content-Type text/plain gets 400", "requestBody/content", plainText)
+	bodyCheck("CIP-BODY-001", "An empty object {} gets 400", schema+"/required", spec.MissingProperty, missingComment)
+	bodyCheck("CIP-BODY-002", "An array [] gets 400", schema+"/type", spec.WrongType, refusal{label: "an array", body: []byte(`[]`)})
+	bodyCheck("CIP-BODY-003", "A JSON string gets 400", schema+"/type", spec.WrongType, refusal{label: "a JSON string", body: []byte(`"Collect forensics due to alert 1234"`)})
+	bodyCheck("CIP-BODY-004", "Malformed JSON gets 400", schema, spec.MalformedBody, malformedJSON)
+	bodyCheck("CIP-BODY-005", "An empty body gets 400", "requestBody/required", spec.MalformedBody, refusal{label: "an empty body", body: []byte{}})
+	bodyCheck("CIP-BODY-006", "No Content-Type gets 400", "requestBody/content", spec.UnsupportedContentType, refusal{label: "no Content-Type", ctype: text(""), body: validBody})
+	bodyCheck("CIP-BODY-007", "Content-Type text/plain gets 400", "requestBody/content", spec.UnsupportedContentType, plainText)
 	return checks
 }
 
@@ -247,15 +256,15 @@ func sampleOf(jsonType string) string {
 func routingChecks(op *spec.Operation) []harness.Check {
 	return []harness.Check{
 		{
-			ID: "CIP-ROUTE-001", Title: "An unknown machine gets 404", Element: op.Element("404", ""),
-			Level: harness.Must, Safety: harness.ReadOnly, Kind: "routing",
+			Info: harness.Info{ID: "CIP-ROUTE-001", Title: "An unknown machine gets 404", Element: op.Element("404", "").Refusing(spec.UnknownResource),
+				Level: harness.Must, Safety: harness.ReadOnly, Kind: harness.KindRouting},
 			Run: func(g Gomega, env *harness.Env) {
 				expectRefused(g, env, env.UnknownMachine, refusal{label: "an unknown machine", auth: admin, body: validBody, status: 404})
 			},
 		},
 		{
-			ID: "CIP-ROUTE-002", Title: "Other methods get 405 with Allow: POST", Element: op.Element("405", "Allow"),
-			Level: harness.Should, Safety: harness.ReadOnly, Kind: "routing",
+			Info: harness.Info{ID: "CIP-ROUTE-002", Title: "Other methods get 405 with Allow: POST", Element: op.HeaderElement("405", "Allow").Refusing(spec.UnsupportedMethod),
+				Level: harness.Should, Safety: harness.ReadOnly, Kind: harness.KindRouting},
 			Run: func(g Gomega, env *harness.Env) {
 				for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 					r := refusal{label: method + " instead of POST", method: method, auth: admin, status: 405}
@@ -275,24 +284,26 @@ func routingChecks(op *spec.Operation) []harness.Check {
 // code to be one the spec lists for that status (x-error-codes).
 func errorCodeChecks(op *spec.Operation) []harness.Check {
 	rows := []struct {
-		id      string
-		r       refusal
-		machine func(env *harness.Env) string
-		roles   []harness.Role
+		id       string
+		r        refusal
+		negative spec.Negative
+		machine  func(env *harness.Env) string
+		roles    []harness.Role
 	}{
-		{"CIP-ERR-400", missingComment, nil, nil},
-		{"CIP-ERR-401", noToken, nil, nil},
-		{"CIP-ERR-403", readerToken, nil, []harness.Role{harness.Reader}},
-		{"CIP-ERR-404", refusal{label: "an unknown machine", auth: admin, body: validBody, status: 404}, func(env *harness.Env) string { return env.UnknownMachine }, nil},
-		{"CIP-ERR-405", refusal{label: "GET instead of POST", method: http.MethodGet, auth: admin, ctype: text(""), status: 405}, nil, nil},
+		{"CIP-ERR-400", missingComment, spec.MissingProperty, nil, nil},
+		{"CIP-ERR-401", noToken, spec.BadAuthentication, nil, nil},
+		{"CIP-ERR-403", readerToken, spec.InsufficientPermission, nil, []harness.Role{harness.Reader}},
+		{"CIP-ERR-404", refusal{label: "an unknown machine", auth: admin, body: validBody, status: 404}, spec.UnknownResource, func(env *harness.Env) string { return env.UnknownMachine }, nil},
+		{"CIP-ERR-405", refusal{label: "GET instead of POST", method: http.MethodGet, auth: admin, ctype: text(""), status: 405}, spec.UnsupportedMethod, nil, nil},
 	}
 	var checks []harness.Check
 	for _, row := range rows {
 		status := fmt.Sprint(row.r.status)
 		codes := op.ErrorCodes(row.r.status)
 		checks = append(checks, harness.Check{
-			ID: row.id, Title: fmt.Sprintf("A %s's error code is one the spec lists for it (%s)", status, strings.Join(codes, ", ")),
-			Element: op.Element(status, "x-error-codes"), Level: harness.Should, Safety: harness.ReadOnly, Kind: "errors", Roles: row.roles,
+			Info: harness.Info{ID: row.id, Title: fmt.Sprintf("A %s's error code is one the spec lists for it (%s)", status, strings.Join(codes, ", ")),
+				Element: op.Element(status, "x-error-codes").Refusing(row.negative), Level: harness.Should, Safety: harness.ReadOnly, Kind: harness.KindErrors},
+			Roles: row.roles,
 			Run: func(g Gomega, env *harness.Env) {
 				machine := env.ProbeMachine
 				if row.machine != nil {

@@ -24,16 +24,6 @@ const (
 	EntryOutcome  = "cip.outcome"
 )
 
-// CheckInfo is the report entry that identifies a spec's check.
-type CheckInfo struct {
-	ID      string         `json:"id"`
-	Title   string         `json:"title"`
-	Element string         `json:"element"`
-	Level   harness.Level  `json:"level"`
-	Safety  harness.Safety `json:"safety"`
-	Kind    string         `json:"kind"`
-}
-
 // Ginkgo needs these as package state: the tree is built once, and the suite is made ready
 // in BeforeSuite for the specs of this process.
 var (
@@ -78,8 +68,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 }, NodeTimeout(2*time.Minute))
 
 var _ = Describe("collectInvestigationPackage", func() {
-	kinds := []string{}
-	byKind := map[string][]harness.Check{}
+	kinds := []harness.Kind{}
+	byKind := map[harness.Kind][]harness.Check{}
 	for _, c := range catalogue {
 		if _, seen := byKind[c.Kind]; !seen {
 			kinds = append(kinds, c.Kind)
@@ -87,7 +77,7 @@ var _ = Describe("collectInvestigationPackage", func() {
 		byKind[c.Kind] = append(byKind[c.Kind], c)
 	}
 	for _, kind := range kinds {
-		Describe(kind, func() {
+		Describe(string(kind), func() {
 			for _, c := range byKind[kind] {
 				It(c.Name(), Label(c.Labels()...), func(ctx SpecContext) { runCheck(ctx, c) })
 			}
@@ -96,7 +86,7 @@ var _ = Describe("collectInvestigationPackage", func() {
 })
 
 func runCheck(ctx context.Context, c harness.Check) {
-	AddReportEntry(EntryCheck, CheckInfo{ID: c.ID, Title: c.Title, Element: c.Element, Level: c.Level, Safety: c.Safety, Kind: c.Kind}, ReportEntryVisibilityNever)
+	AddReportEntry(EntryCheck, c.Info, ReportEntryVisibilityNever)
 	env := suite.Env(ctx, c, harness.Hooks{
 		Fail: func(m string, skip int) { Fail(m, skip+1) },
 		Skip: func(m string) { Skip(m) },

@@ -43,14 +43,32 @@ const (
 	Expired     Role = "expired"
 )
 
+// Kind groups checks by what they exercise; reports and label filters use it.
+type Kind string
+
+const (
+	KindCreate  Kind = "create"
+	KindState   Kind = "state"
+	KindAuth    Kind = "auth"
+	KindBody    Kind = "body"
+	KindRouting Kind = "routing"
+	KindErrors  Kind = "errors"
+)
+
+// Info is what a check is, apart from how it runs: the one record of a check that the suite,
+// results.json, the regression report and every rendered report carry.
+type Info struct {
+	ID      string       `json:"id"` // stable: reports, baselines and label filters key on it
+	Title   string       `json:"title"`
+	Element spec.Element `json:"element"` // the spec element verified
+	Level   Level        `json:"level"`
+	Safety  Safety       `json:"safety"`
+	Kind    Kind         `json:"kind"`
+}
+
 // Check is one entry of the catalogue: what is verified, where the spec says so, and how.
 type Check struct {
-	ID      string // stable: reports, baselines and label filters key on it
-	Title   string
-	Element string // the spec element verified: operationId, response code, JSON pointer
-	Level   Level
-	Safety  Safety
-	Kind    string // create, duplicate, auth, body, routing, errors
+	Info
 	// Machines is how many machines of its own the check needs (CreatesAction checks).
 	Machines int
 	// Roles are the identities whose tokens the check needs; it is skipped without them.
@@ -59,12 +77,12 @@ type Check struct {
 }
 
 // Name is the check's stable test name.
-func (c Check) Name() string { return c.ID + ": " + c.Title }
+func (c Info) Name() string { return c.ID + ": " + c.Title }
 
 // Labels are the Ginkgo labels of the check, for --label-filter: its ID, "level:MUST",
 // "safety:read-only" and "kind:auth".
-func (c Check) Labels() []string {
-	return []string{c.ID, "level:" + string(c.Level), "safety:" + string(c.Safety), "kind:" + c.Kind}
+func (c Info) Labels() []string {
+	return []string{c.ID, "level:" + string(c.Level), "safety:" + string(c.Safety), "kind:" + string(c.Kind)}
 }
 
 // Hooks end a check from inside: each must not return (Ginkgo's Fail and Skip panic; the

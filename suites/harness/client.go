@@ -39,6 +39,10 @@ type Request struct {
 	// NoRetry keeps a 429 as the answer (for checks of the rate limit itself); otherwise a
 	// 429 is waited out as its Retry-After says and the request sent once more.
 	NoRetry bool
+	// Shared marks a request that changes nothing on a conformant target: within one run,
+	// checks that send the same one (method, URL, Authorization, Content-Type and body) judge
+	// one exchange, sent once.
+	Shared bool
 }
 
 // Exchange is one request and its response as reports show them: secrets redacted, bodies

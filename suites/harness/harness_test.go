@@ -160,7 +160,7 @@ func TestTamperedTokenIsReproducible(t *testing.T) {
 	}
 	var sent, shown string
 	s := suiteFor(t)
-	env := s.Env(context.Background(), harness.Check{ID: "CIP-TEST-001"}, harness.Hooks{})
+	env := s.Env(context.Background(), harness.Check{Info: harness.Info{ID: "CIP-TEST-001"}}, harness.Hooks{})
 	auth := env.Tampered(harness.Admin)
 	sent, shown = auth.Value, auth.Shown
 	cmd := exec.Command(sh, "-c", `printf %s "`+shown+`"`)
