@@ -93,7 +93,7 @@ func printComparison(w io.Writer, cmp *regression.Report) {
 		if d.Class == regression.Unchanged || d.Class == regression.NotRun {
 			continue
 		}
-		fmt.Fprintf(w, "%-24s %-26s %-8s -> %-8s %s", d.Class, d.ID, orNone(d.Before), orNone(d.After), d.Element)
+		fmt.Fprintf(w, "%-24s %-26s %-8s -> %-8s %s", d.Class, d.ID, orNone(string(d.Before)), orNone(string(d.After)), d.Element)
 		if d.SpecChange != nil {
 			fmt.Fprintf(w, "  [spec: %s]", d.SpecChange.Rule)
 		}

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/reporters"
@@ -12,72 +12,128 @@ import (
 	"github.com/cipconform/cipconform/runner/results"
 )
 
-// annotateJUnit adds the run's warnings and the coverage of the contract (as suite
-// properties) and the baseline comparison (cmp may be nil) to junit.xml: each test case's class in its system-out, "REGRESSION:" before a
-// regressed check's failure message, and the counts as suite properties, so that CI tools that
-// read only JUnit see them too.
-func annotateJUnit(path string, cmp *regression.Report, warnings []string, coverage []results.CoverageItem) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("junit: %w", err)
+// suiteName is the JUnit suite (and every test case's class name), as the Ginkgo suite names it.
+const suiteName = "Collect investigation package conformance"
+
+// junitXML renders the run as JUnit XML with Ginkgo's JUnit types, named as the Ginkgo suite
+// names its specs ("collectInvestigationPackage <kind> <ID>: <title>"), so that a CI tool
+// sees the same test cases whether it ran `cipconform run` or `ginkgo`. Suite properties carry
+// the verdict, the warnings, the coverage of the contract and the counts of the baseline
+// comparison (cmp may be nil); each test case carries its check record and exchanges as
+// properties, its class against the baseline in its system-out, and "REGRESSION:" before a
+// regressed check's failure message.
+func junitXML(res *results.Results, cmp *regression.Report) ([]byte, error) {
+	suite := reporters.JUnitTestSuite{
+		Name:      suiteName,
+		Package:   res.Target,
+		Time:      res.End.Sub(res.Start).Seconds(),
+		Timestamp: res.Start.Format("2006-01-02T15:04:05"),
 	}
-	var suites reporters.JUnitTestSuites
-	if err := xml.Unmarshal(data, &suites); err != nil {
-		return fmt.Errorf("junit: %w", err)
+	prop := func(name, value string) {
+		suite.Properties.Properties = append(suite.Properties.Properties, reporters.JUnitProperty{Name: name, Value: value})
 	}
-	for i := range suites.TestSuites {
-		suite := &suites.TestSuites[i]
-		for _, w := range warnings {
-			suite.Properties.Properties = append(suite.Properties.Properties, reporters.JUnitProperty{Name: "cipconform.warning", Value: w})
-		}
-		for _, item := range coverage {
-			value := "uncovered"
-			if item.Covered() {
-				var parts []string
-				for _, c := range item.Checks {
-					parts = append(parts, c.ID+" "+c.Outcome)
-				}
-				value = strings.Join(parts, ", ")
+	prop("SuiteSucceeded", fmt.Sprint(res.Verdict == results.VerdictPassed))
+	prop("LabelFilter", res.LabelFilter)
+	prop("cipconform.verdict", res.Verdict+": "+res.Reason)
+	prop("cipconform.spec", res.Spec.Digest)
+	for _, w := range res.Warnings {
+		prop("cipconform.warning", w)
+	}
+	for _, item := range res.Coverage {
+		value := "uncovered"
+		if item.Covered() {
+			var parts []string
+			for _, c := range item.Checks {
+				parts = append(parts, c.ID+" "+string(c.Outcome))
 			}
-			suite.Properties.Properties = append(suite.Properties.Properties, reporters.JUnitProperty{Name: "cipconform.coverage: " + item.Kind + " " + item.Item, Value: value})
+			value = strings.Join(parts, ", ")
 		}
-		if cmp == nil {
-			continue
-		}
-		for class, n := range cmp.Counts {
-			suite.Properties.Properties = append(suite.Properties.Properties, reporters.JUnitProperty{Name: "cipconform." + string(class), Value: fmt.Sprint(n)})
-		}
-		for j := range suite.TestCases {
-			tc := &suite.TestCases[j]
-			d, ok := cmp.Of(checkIDIn(tc.Name))
-			if !ok {
-				continue
+		prop("cipconform.coverage: "+item.Kind+" "+item.Item, value)
+	}
+	if cmp != nil {
+		for _, class := range regression.Classes() {
+			if n := cmp.Counts[class]; n > 0 {
+				prop("cipconform."+string(class), fmt.Sprint(n))
 			}
-			line := fmt.Sprintf("cipconform change since the baseline: %s (baseline: %s, now: %s)", d.Class, orNone(d.Before), orNone(d.After))
+		}
+	}
+	if res.SetupFailure != "" {
+		suite.Tests, suite.Errors = 1, 1
+		suite.TestCases = append(suite.TestCases, reporters.JUnitTestCase{
+			Name: "[BeforeSuite] the run could not start", Classname: suiteName, Status: "errored",
+			Error: &reporters.JUnitError{Message: firstLine(res.SetupFailure), Type: "errored", Description: res.SetupFailure},
+		})
+	}
+	for _, c := range res.Checks {
+		tc := reporters.JUnitTestCase{
+			Name:      fmt.Sprintf("%s %s %s", c.Element.Operation, c.Kind, c.Name()),
+			Classname: suiteName,
+			Status:    string(c.Outcome),
+			Time:      float64(c.DurationMS) / 1000,
+		}
+		props := &reporters.JUnitProperties{}
+		add := func(name string, v any) {
+			data, _ := json.Marshal(v)
+			props.Properties = append(props.Properties, reporters.JUnitProperty{Name: name, Value: string(data)})
+		}
+		add("cip.check", c.Info)
+		for _, ex := range c.Exchanges {
+			add("cip.exchange", ex)
+		}
+		tc.Properties = props
+		suite.Tests++
+		switch c.Outcome {
+		case results.Failed:
+			suite.Failures++
+			tc.Failure = &reporters.JUnitFailure{Message: c.Message, Type: "failed", Description: failureText(c)}
+		case results.Errored:
+			suite.Errors++
+			tc.Error = &reporters.JUnitError{Message: c.Message, Type: "errored", Description: failureText(c)}
+		case results.Skipped:
+			suite.Skipped++
+			tc.Skipped = &reporters.JUnitSkipped{Message: "skipped - " + c.Message}
+		}
+		if d, ok := cmp.Of(c.ID); ok {
+			line := fmt.Sprintf("cipconform change since the baseline: %s (baseline: %s, now: %s)", d.Class, orNone(string(d.Before)), orNone(string(d.After)))
 			if d.SpecChange != nil {
 				line += fmt.Sprintf("; the spec changed [%s]: %s", d.SpecChange.Rule, d.SpecChange.Text)
 			}
-			tc.SystemOut = strings.TrimSpace(line + "\n" + tc.SystemOut)
+			tc.SystemOut = line
 			if d.Class == regression.Regression && tc.Failure != nil {
 				tc.Failure.Message = "REGRESSION: " + tc.Failure.Message
 			}
 		}
+		suite.TestCases = append(suite.TestCases, tc)
+	}
+	suites := reporters.JUnitTestSuites{
+		Tests: suite.Tests, Disabled: suite.Skipped, Errors: suite.Errors, Failures: suite.Failures, Time: suite.Time,
+		TestSuites: []reporters.JUnitTestSuite{suite},
 	}
 	out, err := xml.MarshalIndent(suites, "", "  ")
 	if err != nil {
-		return fmt.Errorf("junit: %w", err)
+		return nil, fmt.Errorf("junit: %w", err)
 	}
-	return os.WriteFile(path, append([]byte(xml.Header), out...), 0o644)
+	return append([]byte(xml.Header), append(out, '\n')...), nil
 }
 
-// checkIDIn finds the check ID in a test case name: "... CIP-AUTH-001: title".
-func checkIDIn(name string) string {
-	for _, word := range strings.Fields(name) {
-		if id, ok := strings.CutSuffix(word, ":"); ok && strings.HasPrefix(id, "CIP-") {
-			return id
+// failureText is a failed check's message, then every violation, then the commands that
+// reproduce its requests.
+func failureText(c results.CheckResult) string {
+	var b strings.Builder
+	b.WriteString(c.Message)
+	if len(c.Violations) > 0 {
+		b.WriteString("\n\nViolations:\n")
+		for _, v := range c.Violations {
+			fmt.Fprintf(&b, "  - %s\n", v)
 		}
 	}
-	return ""
+	if len(c.Curl) > 0 {
+		b.WriteString("\nReproduce:\n")
+		for _, cmd := range c.Curl {
+			fmt.Fprintf(&b, "  %s\n", cmd)
+		}
+	}
+	return b.String()
 }
 
 func orNone(s string) string {

@@ -59,8 +59,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "--version", "version":
 		return versionVerb(stdout)
-	case specsVerbName:
-		return specsVerb(ctx, args[1:], stdout, stderr)
 	}
 	for _, v := range verbs() {
 		if v.name == args[0] {

@@ -359,3 +359,15 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("--help: %s", out.stdout)
 	}
 }
+
+// withoutCIP drops the CIP_ variables of this shell: a test's child process gets only the
+// configuration the test gives it.
+func withoutCIP(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "CIP_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

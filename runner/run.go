@@ -1,20 +1,18 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/onsi/ginkgo/v2/types"
+
 	"github.com/cipconform/cipconform/runner/regression"
 	"github.com/cipconform/cipconform/runner/render"
 	"github.com/cipconform/cipconform/runner/results"
@@ -167,7 +165,9 @@ func catalogueIDs() ([]string, error) {
 	return ids, nil
 }
 
-func failing(outcome string) bool { return outcome == results.Failed || outcome == results.Errored }
+func failing(outcome harness.Outcome) bool {
+	return outcome == results.Failed || outcome == results.Errored
+}
 
 const configHelp = `
 Configuration: each setting is a flag, a CIP_ variable (named beside each flag above) or a key of a
@@ -245,46 +245,44 @@ Exit codes:
      no check was selected, or the run took longer than --timeout
 `
 
-// execute runs the suites in a child process against cfg's target (or an embedded reference)
-// and writes the reports. It returns the results (nil when there are none) and the exit code.
+// execute runs the selected checks of the catalogue in this process against cfg's target
+// (or a freshly started embedded reference) and writes the reports. It returns the results
+// (nil when there are none) and the exit code.
 func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, stdout, stderr io.Writer) (*results.Results, int) {
-	if cfg.Insecure {
-		fmt.Fprintln(stderr, "WARNING: TLS certificate verification is OFF (--insecure): the target's identity is not checked. Never use this against production.")
+	catalogue, err := checks.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "run: %v\n", err)
+		return nil, exitCannotDo
 	}
-	embeddedTarget := cfg.Target == ""
-	if embeddedTarget {
-		t, err := embedded.Start(embedded.Options{Machines: 64})
-		if err != nil {
-			fmt.Fprintf(stderr, "run: start the embedded reference: %v\n", err)
-			return nil, exitCannotDo
-		}
-		defer t.Close()
-		cfg = harness.TargetConfig(cfg, t)
-		fmt.Fprintf(stderr, "No --target: checking the embedded reference implementation at %s\n", t.BaseURL)
+	selected, err := selectChecks(catalogue, opts.labelFilter)
+	if err != nil {
+		fmt.Fprintf(stderr, "run: --label-filter: %v\n", err)
+		return nil, exitUsage
 	}
 	if err := os.MkdirAll(opts.reportDir, 0o755); err != nil {
 		fmt.Fprintf(stderr, "run: report dir: %v\n", err)
 		return nil, exitUsage
 	}
-	redact := redactor(cfg)
+	if cfg.Insecure {
+		fmt.Fprintln(stderr, "WARNING: TLS certificate verification is OFF (--insecure): the target's identity is not checked. Never use this against production.")
+	}
 	ctx, cancel := context.WithTimeout(ctx, opts.runTimeout)
 	defer cancel()
 	progress := stdout
 	if opts.quiet {
 		progress = io.Discard
 	}
-	res, err := runSuites(ctx, cfg, opts.labelFilter, opts.reportDir, progress)
+	start := time.Now()
+	res, redact := runChecks(ctx, cfg, catalogue, selected, opts.labelFilter, progress, stderr)
+	res.End = time.Now()
+	res.Start = start
 	if ctx.Err() != nil {
 		why := "the run took longer than --timeout " + opts.runTimeout.String()
 		if errors.Is(ctx.Err(), context.Canceled) {
 			why = "interrupted"
 		}
 		fmt.Fprintf(stderr, "run: stopped: %s\n", why)
-		return nil, exitCannotDo
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "run: %v\n", err)
-		return nil, exitCannotDo
+		res.Stopped = why
 	}
 	contract, err := spec.Load()
 	if err != nil {
@@ -298,7 +296,7 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, st
 	}
 	res.Harness = results.Harness{Version: version}
 	res.Spec = results.Spec{Version: contract.OpenAPI().Info.Version, Digest: contract.Digest(), Document: string(spec.Document())}
-	res.Target, res.Embedded, res.Config, res.Strict = cfg.Target, embeddedTarget, cfg, opts.strict
+	res.Strict = opts.strict
 	res.Warnings = runWarnings(cfg, res)
 	res.Coverage = results.Coverage(op, res.Checks)
 	res.Judge()
@@ -324,46 +322,61 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, st
 	}
 }
 
-// runSuites runs the Ginkgo suite in a child process of this binary against cfg's target: the
-// child writes results.json and junit.xml to dir, and a line per check to progress.
-func runSuites(ctx context.Context, cfg config.Config, labelFilter, dir string, progress io.Writer) (*results.Results, error) {
-	redact := redactor(cfg)
-	resultsPath := filepath.Join(dir, resultsFile)
-	_ = os.Remove(resultsPath) // a stale file must not pass for this run's
-	self, err := os.Executable()
+// selectChecks keeps the checks whose labels match a Ginkgo label filter, with Ginkgo's own
+// parser: the same query selects the same checks in `cipconform run` and in `ginkgo`.
+func selectChecks(catalogue []harness.Check, filter string) ([]harness.Check, error) {
+	match, err := types.ParseLabelFilter(filter)
 	if err != nil {
 		return nil, err
 	}
-	child := exec.CommandContext(ctx, self, specsVerbName, "--results", resultsPath, "--junit", filepath.Join(dir, junitFile), "--label-filter", labelFilter)
-	child.Env = append(withoutCIP(os.Environ()), cfg.Environ()...)
-	var ginkgoOutput bytes.Buffer
-	child.Stdout = &ginkgoOutput
-	lines, err := child.StderrPipe()
-	if err != nil {
-		return nil, err
+	var selected []harness.Check
+	for _, c := range catalogue {
+		if match(c.Labels()) {
+			selected = append(selected, c)
+		}
 	}
-	if err := child.Start(); err != nil {
-		return nil, fmt.Errorf("start the suites: %w", err)
-	}
-	scanner := bufio.NewScanner(lines)
-	for scanner.Scan() {
-		fmt.Fprintln(progress, string(redact(scanner.Bytes())))
-	}
-	waitErr := child.Wait()
-	res, err := results.Load(resultsPath)
-	if err != nil {
-		return nil, fmt.Errorf("the suites ended without results (%v; %v). Their output:\n%s", waitErr, err, redact(tail(ginkgoOutput.Bytes(), 4000)))
-	}
-	return res, nil
+	return selected, nil
 }
 
-// writeReports writes results.json, report.html, summary.md and the spec the run checked
-// against (openapi.yaml), and adds the baseline comparison to the suites' junit.xml; each
-// through the redactor.
+// runChecks makes the target ready (the embedded reference when cfg names none) and runs the
+// selected checks, printing a line per check to progress as it ends. It returns the results
+// (a setup failure, when the target could not be used, is one of them) and the redactor of
+// every secret the run knew, tokens fetched during it included.
+func runChecks(ctx context.Context, cfg config.Config, catalogue, selected []harness.Check, labelFilter string, progress, stderr io.Writer) (*results.Results, func([]byte) []byte) {
+	suite, err := harness.NewSuite(ctx, cfg, catalogue)
+	if err != nil {
+		res := results.FromRun(time.Time{}, time.Time{}, labelFilter, nil)
+		res.SetupFailure = err.Error()
+		res.Target, res.Embedded, res.Config = cfg.Target, cfg.Target == "", cfg
+		return res, redactor(cfg.Redactor())
+	}
+	defer suite.Close()
+	if suite.Embedded != nil {
+		fmt.Fprintf(stderr, "No --target: checking the embedded reference implementation at %s\n", suite.Target)
+	}
+	redact := redactor(suite.Client().Redactor())
+	outcomes := suite.RunChecks(ctx, selected, suite.Config.Concurrency, func(r harness.Result) {
+		line := fmt.Sprintf("%-5s %-26s %-7s %6dms  %s\n", progressWord[r.Outcome], r.Check.ID, r.Check.Level, r.Duration.Milliseconds(), r.Check.Title)
+		_, _ = progress.Write(redact([]byte(line)))
+	})
+	res := results.FromRun(time.Time{}, time.Time{}, labelFilter, outcomes)
+	res.Target, res.Embedded, res.Config = suite.Target, suite.Embedded != nil, suite.Config
+	return res, redact
+}
+
+// progressWord is how a check's line starts while a run prints its progress.
+var progressWord = map[harness.Outcome]string{harness.Passed: "PASS", harness.Failed: "FAIL", harness.Skipped: "SKIP", harness.Errored: "ERROR"}
+
+// writeReports writes results.json, junit.xml, report.html, summary.md and the spec the run
+// checked against (openapi.yaml), each through the redactor.
 func writeReports(dir string, res *results.Results, cmp *regression.Report, redact func([]byte) []byte) error {
 	data, err := res.JSON()
 	if err != nil {
 		return fmt.Errorf("results: %w", err)
+	}
+	junit, err := junitXML(res, cmp)
+	if err != nil {
+		return err
 	}
 	html, err := render.HTML(res, cmp)
 	if err != nil {
@@ -373,10 +386,7 @@ func writeReports(dir string, res *results.Results, cmp *regression.Report, reda
 	if err != nil {
 		return err
 	}
-	if err := annotateJUnit(filepath.Join(dir, junitFile), cmp, res.Warnings, res.Coverage); err != nil {
-		return err
-	}
-	for name, content := range map[string][]byte{resultsFile: data, htmlFile: html, summaryFile: md, specFile: spec.Document()} {
+	for name, content := range map[string][]byte{resultsFile: data, junitFile: junit, htmlFile: html, summaryFile: md, specFile: spec.Document()} {
 		if err := os.WriteFile(filepath.Join(dir, name), redact(content), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
@@ -386,32 +396,6 @@ func writeReports(dir string, res *results.Results, cmp *regression.Report, reda
 
 // redactor replaces every secret in a report's bytes: the last line of defence, after the
 // client's own redaction.
-func redactor(cfg config.Config) func([]byte) []byte {
-	r := cfg.Redactor()
+func redactor(r *config.Redactor) func([]byte) []byte {
 	return func(b []byte) []byte { return []byte(r.Replace(string(b))) }
-}
-
-func redactFile(path string, redact func([]byte) []byte) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, redact(data), 0o644)
-}
-
-func withoutCIP(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, config.EnvPrefix) {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) <= n {
-		return b
-	}
-	return b[len(b)-n:]
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/fixtures/identity"
 	"github.com/cipconform/cipconform/fixtures/mutants"
 	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/suites/checks"
@@ -90,14 +91,13 @@ Flags:`)
 		fmt.Fprintf(stderr, "selftest: %v\n", err)
 		return exitCannotDo
 	}
-	work, err := os.MkdirTemp("", "cipconform-selftest-")
+	start := time.Now()
+	rows := selftestRows(*only)
+	issuer, err := identity.NewIssuer()
 	if err != nil {
 		fmt.Fprintf(stderr, "selftest: %v\n", err)
 		return exitCannotDo
 	}
-	defer os.RemoveAll(work)
-	start := time.Now()
-	rows := selftestRows(*only)
 	fmt.Fprintf(stdout, "Self-test: %d targets, %d checks, %d at a time\n", len(rows), len(catalogue), *parallel)
 
 	var wg sync.WaitGroup
@@ -107,7 +107,8 @@ Flags:`)
 		wg.Go(func() {
 			for i := range next {
 				row := &rows[i]
-				checkTarget(ctx, row, filepath.Join(work, fmt.Sprint(i)))
+				checkTarget(ctx, row, catalogue, issuer)
+				slices.Sort(row.Failed)
 				mu.Lock()
 				status := "ok"
 				if row.Problem != "" {
@@ -163,8 +164,8 @@ func selftestRows(only string) []SelfTestRow {
 	return slices.DeleteFunc(rows, func(r SelfTestRow) bool { return r.Kind != kindReference && !strings.Contains(r.Name, only) })
 }
 
-// checkTarget runs the suite against one target and records what failed.
-func checkTarget(ctx context.Context, row *SelfTestRow, dir string) {
+// checkTarget runs the catalogue against one target, in this process, and records what failed.
+func checkTarget(ctx context.Context, row *SelfTestRow, catalogue []harness.Check, issuer *identity.Issuer) {
 	start := time.Now()
 	defer func() { row.DurationMS = time.Since(start).Milliseconds() }()
 	var fault embedded.Fault
@@ -172,26 +173,21 @@ func checkTarget(ctx context.Context, row *SelfTestRow, dir string) {
 		m, _ := mutants.Find(row.Name)
 		fault = m.Fault
 	}
-	target, err := embedded.Start(embedded.Options{Machines: 40, Fault: fault})
+	target, err := embedded.Start(embedded.Options{Machines: 40, Fault: fault, Issuer: issuer})
 	if err != nil {
 		row.Problem = err.Error()
 		return
 	}
 	defer target.Close()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		row.Problem = err.Error()
-		return
-	}
-	res, err := runSuites(ctx, harness.TargetConfig(config.Defaults(), target), "", dir, io.Discard)
+	cfg := harness.TargetConfig(config.Defaults(), target)
+	suite, err := harness.NewSuite(ctx, cfg, catalogue)
 	if err != nil {
-		row.Problem = firstLine(err.Error())
+		row.Problem = "the suite could not start: " + firstLine(err.Error())
 		return
 	}
-	if res.SetupFailure != "" {
-		row.Problem = "the suite could not start: " + firstLine(res.SetupFailure)
-		return
-	}
-	for _, c := range res.Checks {
+	defer suite.Close()
+	for _, c := range suite.RunChecks(ctx, catalogue, cfg.Concurrency, nil) {
+		c := results.FromResult(c)
 		switch c.Outcome {
 		case results.Failed:
 			row.Failed = append(row.Failed, c.ID)

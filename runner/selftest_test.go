@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,5 +75,16 @@ func TestSelfTestFailsOnAnIncompleteProof(t *testing.T) {
 	}
 	if st := judgeSelfTest(catalogue, rows, true); st.Passed || len(st.Unkilled) == 0 {
 		t.Error("a proof in which most checks are killed by no mutant passed")
+	}
+}
+
+// BenchmarkSelfTest measures the whole self-test: every mutant and variant, in this process.
+// The goal (issue 10) is at most 3 s per op on a 2-core machine.
+func BenchmarkSelfTest(b *testing.B) {
+	dir := b.TempDir()
+	for b.Loop() {
+		if code := selftestVerb(context.Background(), []string{"--report-dir", dir}, io.Discard, io.Discard); code != exitOK {
+			b.Fatalf("selftest exited %d", code)
+		}
 	}
 }

@@ -84,7 +84,7 @@ type RatchetReport struct {
 // an entry for a check that exists but did not run (a label filter) is left alone.
 func (r *Ratchet) Apply(current *results.Results, catalogue []string) *RatchetReport {
 	rep := &RatchetReport{}
-	outcomes := map[string]string{}
+	outcomes := map[string]harness.Outcome{}
 	for _, c := range current.Checks {
 		outcomes[c.ID] = c.Outcome
 	}

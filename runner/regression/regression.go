@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/suites/harness"
 )
 
 // Class is how a check changed since the baseline.
@@ -27,14 +28,17 @@ const (
 // order puts what a release manager must act on first.
 var order = []Class{Regression, NewlySkipped, ExpectedBySpec, NewCheck, StillFailing, Fixed, RemovedCheck, NotRun, Unchanged}
 
+// Classes lists every class, in the order a release manager reads them.
+func Classes() []Class { return slices.Clone(order) }
+
 // Delta is one check's change. Checks are matched by ID; the spec element is shown beside it.
 type Delta struct {
-	ID         string      `json:"id"`
-	Element    string      `json:"element"`
-	Class      Class       `json:"class"`
-	Before     string      `json:"before,omitempty"` // outcome in the baseline
-	After      string      `json:"after,omitempty"`  // outcome now
-	SpecChange *SpecChange `json:"specChange,omitempty"`
+	ID         string          `json:"id"`
+	Element    string          `json:"element"`
+	Class      Class           `json:"class"`
+	Before     harness.Outcome `json:"before,omitempty"` // outcome in the baseline
+	After      harness.Outcome `json:"after,omitempty"`  // outcome now
+	SpecChange *SpecChange     `json:"specChange,omitempty"`
 	// Known is the reason the ratchet gives for accepting this check's failure.
 	Known string `json:"knownFailure,omitempty"`
 }
@@ -52,7 +56,9 @@ type Report struct {
 	Ratchet       *RatchetReport `json:"ratchet,omitempty"`
 }
 
-func failing(outcome string) bool { return outcome == results.Failed || outcome == results.Errored }
+func failing(outcome harness.Outcome) bool {
+	return outcome == results.Failed || outcome == results.Errored
+}
 
 // Compare classifies every check of the baseline and the current run. catalogue lists the
 // checks that exist now: a baseline check missing from the run is removed only when it is not

@@ -22,7 +22,7 @@ func run(doc string, checks ...results.CheckResult) *results.Results {
 func check(id, element, outcome string) results.CheckResult {
 	var el spec.Element
 	_ = el.UnmarshalText([]byte(element))
-	return results.CheckResult{Info: harness.Info{ID: id, Element: el, Level: harness.Must}, Outcome: outcome}
+	return results.CheckResult{Info: harness.Info{ID: id, Element: el, Level: harness.Must}, Outcome: harness.Outcome(outcome)}
 }
 
 func TestCompareClassifiesEveryCheck(t *testing.T) {

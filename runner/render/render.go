@@ -92,8 +92,8 @@ var funcs = map[string]any{
 	"headline":  Headline,
 	"firstLine": func(s string) string { line, _, _ := strings.Cut(strings.TrimSpace(s), "\n"); return line },
 	"ms":        func(n int64) string { return fmt.Sprintf("%d ms", n) },
-	"upper":     strings.ToUpper,
-	"pipeSafe":  func(s string) string { return strings.ReplaceAll(s, "|", `\|`) },
+	"upper":     func(v any) string { return strings.ToUpper(fmt.Sprint(v)) },
+	"pipeSafe":  func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "|", `\|`) },
 }
 
 // changes are the deltas worth a person's attention: all but the unchanged.

@@ -18,8 +18,8 @@ type CoverageItem struct {
 
 // CoverageCheck is a check that exercised an item, with its outcome in this run.
 type CoverageCheck struct {
-	ID      string `json:"id"`
-	Outcome string `json:"outcome"`
+	ID      string          `json:"id"`
+	Outcome harness.Outcome `json:"outcome"`
 }
 
 // Covered reports whether any check exercised the item.

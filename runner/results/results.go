@@ -1,5 +1,6 @@
 // Package results is the harness's own record of a run (results.json): a documented,
-// versioned schema built from the Ginkgo report, from which every other report is rendered.
+// versioned schema built from the checks' typed outcomes, from which every other report is
+// rendered.
 package results
 
 import (
@@ -10,10 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onsi/ginkgo/v2/types"
-
 	"github.com/cipconform/cipconform/spec"
-	"github.com/cipconform/cipconform/suites/conformance"
 	"github.com/cipconform/cipconform/suites/harness"
 )
 
@@ -22,10 +20,10 @@ const SchemaVersion = "cipconform.results/v1"
 
 // Outcomes of a check.
 const (
-	Passed  = string(harness.Passed)
-	Failed  = string(harness.Failed)
-	Skipped = string(harness.Skipped)
-	Errored = string(harness.Errored)
+	Passed  = harness.Passed
+	Failed  = harness.Failed
+	Skipped = harness.Skipped
+	Errored = harness.Errored
 )
 
 // Verdicts of a run.
@@ -50,11 +48,14 @@ type Results struct {
 	// Warnings come first in every report: TLS verification off, production refusals.
 	Warnings []string `json:"warnings,omitempty"`
 	// SetupFailure says why no check could run (the target could not be used, a bad config).
-	SetupFailure string        `json:"setupFailure,omitempty"`
-	Counts       Counts        `json:"counts"`
-	Verdict      string        `json:"verdict"`
-	Reason       string        `json:"reason"`
-	Checks       []CheckResult `json:"checks"`
+	SetupFailure string `json:"setupFailure,omitempty"`
+	// Stopped says why the run ended before every check had run (--timeout, a signal); the
+	// checks that finished keep their outcomes, the others are errors.
+	Stopped string        `json:"stopped,omitempty"`
+	Counts  Counts        `json:"counts"`
+	Verdict string        `json:"verdict"`
+	Reason  string        `json:"reason"`
+	Checks  []CheckResult `json:"checks"` // never null: [] when no check ran
 	// Coverage maps each part of the contract to the checks that exercised it.
 	Coverage []CoverageItem `json:"coverage,omitempty"`
 	// Regression is the comparison with a baseline (package regression's Report), when one
@@ -86,7 +87,7 @@ type Counts struct {
 // CheckResult is one check's outcome.
 type CheckResult struct {
 	harness.Info
-	Outcome    string              `json:"outcome"`
+	Outcome    harness.Outcome     `json:"outcome"`
 	Message    string              `json:"message,omitempty"`
 	Violations []spec.Violation    `json:"violations,omitempty"`
 	DurationMS int64               `json:"durationMs"`
@@ -98,56 +99,25 @@ type CheckResult struct {
 	KnownFailure string `json:"knownFailure,omitempty"`
 }
 
-// FromGinkgo builds the results from a Ginkgo report of the conformance suite. Specs the label
-// filter left out are not part of the run and are not listed.
-func FromGinkgo(r types.Report) *Results {
-	res := &Results{SchemaVersion: SchemaVersion, Start: r.StartTime, End: r.EndTime, LabelFilter: r.SuiteConfig.LabelFilter}
-	for _, sr := range r.SpecReports {
-		if sr.LeafNodeType != types.NodeTypeIt {
-			if sr.State.Is(types.SpecStateFailureStates) {
-				res.SetupFailure = strings.TrimSpace(sr.Failure.Message)
-			}
-			continue
-		}
-		info, ok := entry[harness.Info](sr, conformance.EntryCheck)
-		if !ok {
-			// The check never started: left out by the filter, or the suite's setup failed.
-			continue
-		}
-		c := CheckResult{Info: info, DurationMS: sr.RunTime.Milliseconds()}
-		switch {
-		case sr.State == types.SpecStatePassed:
-			c.Outcome = Passed
-		case sr.State == types.SpecStateSkipped:
-			c.Outcome, c.Message = Skipped, sr.Failure.Message
-		default:
-			c.Outcome, c.Message = Failed, sr.Failure.Message
-			if outcome, ok := entry[string](sr, conformance.EntryOutcome); ok && outcome == Errored {
-				c.Outcome = Errored
-			}
-		}
-		for _, e := range sr.ReportEntries {
-			if ex, ok := e.Value.GetRawValue().(*harness.Exchange); ok && e.Name == conformance.EntryExchange {
-				c.Exchanges = append(c.Exchanges, ex)
-				c.Violations = append(c.Violations, ex.Violations...)
-				c.Curl = append(c.Curl, ex.Curl)
-			}
-		}
-		res.Checks = append(res.Checks, c)
+// FromRun builds the results of a run from the checks' typed outcomes, in ID order.
+func FromRun(start, end time.Time, labelFilter string, outcomes []harness.Result) *Results {
+	res := &Results{SchemaVersion: SchemaVersion, Start: start, End: end, LabelFilter: labelFilter, Checks: []CheckResult{}}
+	for _, o := range outcomes {
+		res.Checks = append(res.Checks, FromResult(o))
 	}
 	slices.SortStableFunc(res.Checks, func(a, b CheckResult) int { return strings.Compare(a.ID, b.ID) })
 	return res
 }
 
-func entry[T any](sr types.SpecReport, name string) (T, bool) {
-	var zero T
-	for _, e := range sr.ReportEntries {
-		if e.Name == name {
-			v, ok := e.Value.GetRawValue().(T)
-			return v, ok
-		}
+// FromResult is the record of one check's outcome: its violations and curl commands are
+// those of its exchanges, in order.
+func FromResult(o harness.Result) CheckResult {
+	c := CheckResult{Info: o.Check, Outcome: o.Outcome, Message: o.Message, DurationMS: o.Duration.Milliseconds(), Exchanges: o.Exchanges}
+	for _, ex := range o.Exchanges {
+		c.Violations = append(c.Violations, ex.Violations...)
+		c.Curl = append(c.Curl, ex.Curl)
 	}
-	return zero, false
+	return c
 }
 
 // Judge counts the outcomes and sets the verdict and its reason.
@@ -175,6 +145,8 @@ func (r *Results) Judge() {
 	switch {
 	case r.SetupFailure != "":
 		r.Verdict, r.Reason = VerdictError, "the run could not start: "+firstLine(r.SetupFailure)
+	case r.Stopped != "":
+		r.Verdict, r.Reason = VerdictError, fmt.Sprintf("the run was stopped before it ended (%s): %d of %d checks finished", r.Stopped, r.Counts.Passed+r.Counts.Failed+r.Counts.Skipped, len(r.Checks))
 	case len(r.Checks) == 0:
 		r.Verdict, r.Reason = VerdictError, "no check was selected (is the label filter right?): a run that checks nothing proves nothing"
 	case ran == 0:

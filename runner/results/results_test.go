@@ -10,7 +10,7 @@ import (
 
 func TestJudge(t *testing.T) {
 	check := func(id, level, outcome string) results.CheckResult {
-		return results.CheckResult{Info: harness.Info{ID: id, Level: harness.Level(level)}, Outcome: outcome}
+		return results.CheckResult{Info: harness.Info{ID: id, Level: harness.Level(level)}, Outcome: harness.Outcome(outcome)}
 	}
 	cases := []struct {
 		name    string

@@ -76,6 +76,7 @@ type Config struct {
 	TargetEnv    string  `yaml:"target_env" help:"production refuses the checks that create actions (set by itself for Microsoft's production hosts); anything else, e.g. staging, allows them"`
 	AllowActions bool    `yaml:"allow_actions" help:"run the checks that create actions (collections on real machines) even against production"`
 	MaxRPS       float64 `yaml:"max_rps" help:"at most this many requests per second (per process; 0: no cap); a 429 is waited out as its Retry-After says and retried once"`
+	Concurrency  int     `yaml:"concurrency" help:"how many checks cipconform run keeps in flight at once (checks that share a machine always run in order; --max-rps still caps the rate)"`
 
 	RequestTimeout   time.Duration `yaml:"request_timeout" help:"timeout of each request"`
 	MaxResponseBytes int64         `yaml:"max_response_bytes" help:"largest response body read; a longer one fails the check"`
@@ -86,7 +87,7 @@ type Config struct {
 
 // Defaults are the values of fields nobody set.
 func Defaults() Config {
-	return Config{RequestTimeout: 10 * time.Second, MaxResponseBytes: 1 << 20, ClockSkew: 5 * time.Minute}
+	return Config{RequestTimeout: 10 * time.Second, MaxResponseBytes: 1 << 20, ClockSkew: 5 * time.Minute, Concurrency: 4}
 }
 
 // Field describes one setting, for flags, help and docs.
@@ -126,7 +127,7 @@ func kindOf(t reflect.Type) string {
 		return "list"
 	case t.Kind() == reflect.Bool:
 		return "bool"
-	case t.Kind() == reflect.Int64:
+	case t.Kind() == reflect.Int64 || t.Kind() == reflect.Int:
 		return "int"
 	case t.Kind() == reflect.Float64:
 		return "float"
@@ -293,6 +294,9 @@ func (c Config) Validate() error {
 	}
 	if c.RequestTimeout <= 0 {
 		return fmt.Errorf("%sREQUEST_TIMEOUT %s: want a positive duration", EnvPrefix, c.RequestTimeout)
+	}
+	if c.Concurrency < 1 {
+		return fmt.Errorf("%sCONCURRENCY %d: want at least 1 (1 runs the checks one after another)", EnvPrefix, c.Concurrency)
 	}
 	if c.MaxRPS < 0 {
 		return fmt.Errorf("%sMAX_RPS %g: want zero (no cap) or more", EnvPrefix, c.MaxRPS)

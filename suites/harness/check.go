@@ -180,59 +180,12 @@ func roleEnv(role Role) string {
 // Send sends a request, records the exchange and returns it. When the target cannot be used
 // (refused, timed out), the check ends as an error.
 func (e *Env) Send(r Request) *Exchange {
-	ex := e.suite.client.Do(e.Ctx, r)
+	ex := e.suite.do(e.Ctx, r)
 	e.exchanges = append(e.exchanges, ex)
 	if ex.Unusable {
 		e.hooks.Error(fmt.Sprintf("%s: %s: %s", e.Check.ID, r.Label, ex.Error))
 	}
 	return ex
-}
-
-// Outcome is how a check ended.
-type Outcome string
-
-const (
-	Passed  Outcome = "passed"
-	Failed  Outcome = "failed"
-	Skipped Outcome = "skipped"
-	Errored Outcome = "error"
-)
-
-// Result is a check's outcome outside Ginkgo.
-type Result struct {
-	Check     Check
-	Outcome   Outcome
-	Message   string
-	Exchanges []*Exchange
-}
-
-type ending struct {
-	outcome Outcome
-	message string
-}
-
-// Execute runs one check outside Ginkgo (the self-test and the harness's own tests do):
-// assertions and skips end it through panics that are recovered here.
-func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
-	env := s.Env(ctx, c, Hooks{
-		Fail:  func(m string, _ int) { panic(ending{Failed, m}) },
-		Skip:  func(m string) { panic(ending{Skipped, m}) },
-		Error: func(m string) { panic(ending{Errored, m}) },
-	})
-	res = Result{Check: c, Outcome: Passed}
-	defer func() {
-		res.Exchanges = env.exchanges
-		if p := recover(); p != nil {
-			end, ok := p.(ending)
-			if !ok {
-				panic(p)
-			}
-			res.Outcome, res.Message = end.outcome, end.message
-		}
-	}()
-	env.Prepare()
-	c.Run(env.Gomega(), env)
-	return res
 }
 
 // Prepare skips the check when it must not run (it would start a collection on a production

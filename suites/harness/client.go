@@ -45,6 +45,19 @@ type Request struct {
 	Shared bool
 }
 
+// key identifies what a request sends, for sharing: everything but its label.
+func (r Request) key() string {
+	var auth, ctype string
+	if r.Auth != nil {
+		auth = r.Auth.Value
+	}
+	ctype = "application/json"
+	if r.Type != nil {
+		ctype = *r.Type
+	}
+	return strings.Join([]string{r.Method, r.URL, auth, ctype, fmt.Sprint(r.Body == nil), string(r.Body)}, "\x00")
+}
+
 // Exchange is one request and its response as reports show them: secrets redacted, bodies
 // as text. The raw response is kept (unexported) for validation.
 type Exchange struct {
@@ -69,9 +82,24 @@ type Exchange struct {
 	// has judged it.
 	Violations []spec.Violation `json:"violations,omitempty"`
 
+	judged  sync.Once // Violations are computed once, even when checks share the exchange
 	request *http.Request
 	header  http.Header
 	body    []byte
+}
+
+// Conformance judges the response against the operation once and returns its violations;
+// an exchange shared by checks is judged by the first that asks.
+// An exchange without a complete response has one violation, its error, which is not kept:
+// the error is already the exchange's own.
+func (e *Exchange) Conformance(op *spec.Operation) []spec.Violation {
+	if e.Error != "" {
+		return []spec.Violation{{Where: spec.InStatus, Reason: e.Error}}
+	}
+	e.judged.Do(func() {
+		e.Violations = op.ValidateResponse(context.Background(), e.request, e.Status, e.header, e.body)
+	})
+	return e.Violations
 }
 
 // Header returns the response header as received.
@@ -163,7 +191,7 @@ func NewClient(cfg config.Config) (*Client, error) {
 		TLSClientConfig:       tlsConfig,
 		TLSHandshakeTimeout:   cfg.RequestTimeout,
 		ResponseHeaderTimeout: cfg.RequestTimeout,
-		MaxIdleConnsPerHost:   4,
+		MaxIdleConnsPerHost:   max(cfg.Concurrency, 4),
 	}
 	var pace *pacer
 	if cfg.MaxRPS > 0 {

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,12 +33,7 @@ func joinStatuses(statuses []int) string {
 func ConformToOperation(op *spec.Operation) types.GomegaMatcher {
 	var violations []spec.Violation
 	return gcustom.MakeMatcher(func(ex *Exchange) (bool, error) {
-		if ex.Error != "" {
-			violations = []spec.Violation{{Where: spec.InStatus, Reason: ex.Error}}
-			return false, nil
-		}
-		violations = op.ValidateResponse(context.Background(), ex.HTTPRequest(), ex.Status, ex.Header(), ex.Body())
-		ex.Violations = violations
+		violations = ex.Conformance(op)
 		return len(violations) == 0, nil
 	}).WithTemplate(
 		"{{.Actual.Label}}: the response does not conform to "+op.ID+":\n"+

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"golang.org/x/oauth2"
 
@@ -34,6 +35,25 @@ type Suite struct {
 	// production is set when the target is production; refused says why.
 	production bool
 	refused    string
+	// shared holds the exchange of each shared request sent in this run (see Request.Shared).
+	shared sync.Map // request key -> *sharedExchange
+}
+
+type sharedExchange struct {
+	once sync.Once
+	ex   *Exchange
+}
+
+// do sends a request through the client; a shared request is sent once per run, and every
+// check that sends the same one gets that exchange.
+func (s *Suite) do(ctx context.Context, r Request) *Exchange {
+	if !r.Shared {
+		return s.client.Do(ctx, r)
+	}
+	v, _ := s.shared.LoadOrStore(r.key(), &sharedExchange{})
+	se := v.(*sharedExchange)
+	se.once.Do(func() { se.ex = s.client.Do(ctx, r) })
+	return se.ex
 }
 
 // NewSuite prepares a run of checks against the configured target, or against a freshly
@@ -151,8 +171,13 @@ func (s *Suite) preflight(ctx context.Context) error {
 // production target on a local one.
 func (s *Suite) RefuseActions(reason string) { s.production, s.refused = true, reason }
 
-// Close stops the embedded reference, if any.
+// Close lets go of the target's connections and stops the embedded reference, if any.
 func (s *Suite) Close() error {
+	// An idle connection the server never saw a request on would hold its shutdown for
+	// seconds (net/http waits for new connections to speak).
+	if s.client != nil {
+		s.client.http.CloseIdleConnections()
+	}
 	if s.Embedded != nil {
 		return s.Embedded.Close()
 	}

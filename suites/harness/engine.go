@@ -1,0 +1,147 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Outcome is how a check ended.
+type Outcome string
+
+const (
+	Passed  Outcome = "passed"
+	Failed  Outcome = "failed"
+	Skipped Outcome = "skipped"
+	Errored Outcome = "error"
+)
+
+// Result is a check's typed outcome: what every report is built from.
+type Result struct {
+	Check     Info
+	Outcome   Outcome
+	Message   string
+	Exchanges []*Exchange
+	Duration  time.Duration
+}
+
+// DefaultConcurrency is how many checks run at once unless told otherwise: enough to hide
+// a slow round trip, few enough to stay polite to a staging tenant.
+const DefaultConcurrency = 4
+
+// ending is how a hook ends a check outside Ginkgo: a panic recovered by Execute.
+type ending struct {
+	outcome Outcome
+	message string
+}
+
+// Execute runs one check outside Ginkgo: assertions, skips and errors end it through panics
+// that are recovered here. A panic of the check's own code is a harness bug: it ends the
+// check as an error that says so, never the run.
+func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
+	env := s.Env(ctx, c, Hooks{
+		Fail:  func(m string, _ int) { panic(ending{Failed, m}) },
+		Skip:  func(m string) { panic(ending{Skipped, m}) },
+		Error: func(m string) { panic(ending{Errored, m}) },
+	})
+	start := time.Now()
+	res = Result{Check: c.Info, Outcome: Passed}
+	defer func() {
+		res.Exchanges, res.Duration = env.exchanges, time.Since(start)
+		if p := recover(); p != nil {
+			if end, ok := p.(ending); ok {
+				res.Outcome, res.Message = end.outcome, end.message
+				return
+			}
+			res.Outcome = Errored
+			res.Message = fmt.Sprintf("%s: the harness itself failed (a bug, please report it): %v\n%s", c.ID, p, firstFrames(debug.Stack(), 12))
+		}
+	}()
+	if ctx.Err() != nil {
+		env.hooks.Error(c.ID + ": not started: the run was stopped")
+	}
+	env.Prepare()
+	c.Run(env.Gomega(), env)
+	return res
+}
+
+// RunChecks runs the checks, at most concurrency at once, and returns their results in the
+// order given. done, when not nil, sees each result as its check ends, one at a time.
+//
+// Checks that share a machine run one after another, in the order given, because an action
+// one creates changes what the next may see; checks on machines of their own run side by
+// side. Read-only checks each form a lane of their own: on a conformant target they change
+// nothing, and the reference judges identity, then the body, before the machine's state, so
+// that even a faulty target's wrongly accepted request cannot change which checks fail.
+func (s *Suite) RunChecks(ctx context.Context, checks []Check, concurrency int, done func(Result)) []Result {
+	concurrency = max(concurrency, 1)
+	results := make([]Result, len(checks))
+	lanes := s.lanes(checks)
+	var mu sync.Mutex
+	work := make(chan []int)
+	var wg sync.WaitGroup
+	for range min(concurrency, len(lanes)) {
+		wg.Go(func() {
+			for lane := range work {
+				for _, i := range lane {
+					r := s.Execute(ctx, checks[i])
+					results[i] = r
+					if done != nil {
+						mu.Lock()
+						done(r)
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	for _, lane := range lanes {
+		work <- lane
+	}
+	close(work)
+	wg.Wait()
+	return results
+}
+
+// lanes groups the checks (by index) into sequences that must run in order: the checks that
+// use the same machine of their own, in the order given; every other check alone. Lanes of
+// checks that create actions come first: they send the most requests, so they must not
+// start last.
+func (s *Suite) lanes(checks []Check) [][]int {
+	var lanes [][]int
+	byMachine := map[string]int{}
+	for i, c := range checks {
+		machines := s.allocation[c.ID]
+		if len(machines) == 0 {
+			lanes = append(lanes, []int{i})
+			continue
+		}
+		if l, ok := byMachine[machines[0]]; ok {
+			lanes[l] = append(lanes[l], i)
+			continue
+		}
+		byMachine[machines[0]] = len(lanes)
+		lanes = append(lanes, []int{i})
+	}
+	ordered := make([][]int, 0, len(lanes))
+	for _, creating := range []bool{true, false} {
+		for _, l := range lanes {
+			if (checks[l[0]].Safety == CreatesAction) == creating {
+				ordered = append(ordered, l)
+			}
+		}
+	}
+	return ordered
+}
+
+// firstFrames keeps the first n lines of a stack trace.
+func firstFrames(stack []byte, n int) string {
+	lines := strings.SplitN(string(stack), "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
