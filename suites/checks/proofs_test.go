@@ -81,17 +81,3 @@ func TestProofRules(t *testing.T) {
 		}
 	}
 }
-
-// TEMPORARY: the proofs table reproduces the kill lists the mutants carried.
-func TestProofsMatchTheMutantsKills(t *testing.T) {
-	proofs := checks.Proofs(catalogue(t))
-	for _, m := range mutants.All() {
-		want := slices.Sorted(slices.Values(m.Kills))
-		if got := proofs[m.Name]; !slices.Equal(got, want) {
-			t.Errorf("%s: proofs %v, mutant %v", m.Name, got, want)
-		}
-	}
-	if len(proofs) != len(mutants.All()) {
-		t.Errorf("%d proofs, %d mutants", len(proofs), len(mutants.All()))
-	}
-}
