@@ -68,11 +68,11 @@ func selftestVerb(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(fs.Output(), `Usage: cipconform selftest [flags]
 
 Proves the harness: runs the whole suite (as 'run' does, one child process per target) against
-the reference implementation, every conformant variant and every mutant (a faulty implementation
-that names the checks that must catch it), then prints the mutant x check matrix.
+the reference implementation, every conformant variant and every mutant (a faulty implementation;
+suites/checks/proofs.go names the checks that must catch it), then prints the mutant x check matrix.
 
-It fails when a mutant survives or a listed check does not fire on it, when a check that its entry
-does not list fails on it, when any check fails on the reference or a conformant variant (a false
+It fails when a mutant survives or a check its proof lists does not fire on it, when a check that its
+proof does not list fails on it, when any check fails on the reference or a conformant variant (a false
 alarm), or when a check of the catalogue is killed by no mutant.
 
 Flags:`)
@@ -92,7 +92,7 @@ Flags:`)
 		return exitCannotDo
 	}
 	start := time.Now()
-	rows := selftestRows(*only)
+	rows := selftestRows(catalogue, *only)
 	issuer, err := identity.NewIssuer()
 	if err != nil {
 		fmt.Fprintf(stderr, "selftest: %v\n", err)
@@ -153,13 +153,14 @@ Flags:`)
 	return exitOK
 }
 
-func selftestRows(only string) []SelfTestRow {
+func selftestRows(catalogue []harness.Check, only string) []SelfTestRow {
+	proofs := checks.Proofs(catalogue)
 	rows := []SelfTestRow{{Column: "R", Name: "reference", Kind: kindReference, Description: "the reference implementation"}}
 	for i, m := range mutants.Conformant() {
 		rows = append(rows, SelfTestRow{Column: fmt.Sprintf("C%d", i+1), Name: m.Name, Kind: kindConformant, Description: m.Description})
 	}
 	for i, m := range mutants.All() {
-		rows = append(rows, SelfTestRow{Column: fmt.Sprintf("M%d", i+1), Name: m.Name, Kind: kindMutant, Description: m.Description, Expected: slices.Sorted(slices.Values(m.Kills))})
+		rows = append(rows, SelfTestRow{Column: fmt.Sprintf("M%d", i+1), Name: m.Name, Kind: kindMutant, Description: m.Description, Expected: proofs[m.Name]})
 	}
 	return slices.DeleteFunc(rows, func(r SelfTestRow) bool { return r.Kind != kindReference && !strings.Contains(r.Name, only) })
 }
@@ -221,7 +222,7 @@ func (row *SelfTestRow) classify() {
 	case row.Kind != kindMutant && len(row.Failed) > 0:
 		row.Problem = fmt.Sprintf("false alarm: %v failed", row.Failed)
 	case len(row.Unexpected) > 0:
-		row.Problem = fmt.Sprintf("%v failed but the mutant's entry does not list them", row.Unexpected)
+		row.Problem = fmt.Sprintf("%v failed but the mutant's proof does not list them", row.Unexpected)
 	case len(row.Missed) > 0:
 		row.Problem = fmt.Sprintf("%v did not fire", row.Missed)
 	}
@@ -262,7 +263,7 @@ func selftestMarkdown(st SelfTest) string {
 		verdict = "FAILED"
 	}
 	fmt.Fprintf(&b, "## cipconform self-test: %s\n\n", verdict)
-	fmt.Fprintf(&b, "%d targets x %d checks in %.1f s. Columns: R the reference, C conformant variants (must pass everything), M mutants (must fail exactly the checks they list).\n", len(st.Rows), len(st.Checks), float64(st.DurationMS)/1000)
+	fmt.Fprintf(&b, "%d targets x %d checks in %.1f s. Columns: R the reference, C conformant variants (must pass everything), M mutants (must fail exactly the checks their proof lists).\n", len(st.Rows), len(st.Checks), float64(st.DurationMS)/1000)
 	b.WriteString("Cells: `X` failed as expected, `!` failed unexpectedly, `?` expected to fail but passed, `.` passed.\n\n```\n")
 	width := 0
 	for _, id := range st.Checks {

@@ -1,0 +1,83 @@
+package checks_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/cipconform/cipconform/fixtures/mutants"
+	"github.com/cipconform/cipconform/suites/checks"
+	"github.com/cipconform/cipconform/suites/harness"
+)
+
+// The proofs table and the mutants agree: one row per mutant, each row names a mutant and
+// only checks of the catalogue, selects at least one check, and every check of the catalogue
+// is in some row's kill set (a check that no mutant can make fail is a defect).
+func TestEveryMutantHasAProof(t *testing.T) {
+	all := catalogue(t)
+	ids := map[string]bool{}
+	for _, c := range all {
+		ids[c.ID] = true
+	}
+	faulty := map[string]bool{}
+	for _, m := range mutants.All() {
+		faulty[m.Name] = true
+	}
+	rows := map[string]bool{}
+	killed := map[string]bool{}
+	for _, p := range checks.ProofTable() {
+		if rows[p.Mutant] {
+			t.Errorf("the proofs table has two rows for %s", p.Mutant)
+		}
+		rows[p.Mutant] = true
+		if !faulty[p.Mutant] {
+			t.Errorf("the proofs table has a row for %s, which is no mutant of fixtures/mutants", p.Mutant)
+		}
+		for _, id := range p.Kills.IDs {
+			if !ids[id] {
+				t.Errorf("the proof of %s names %s, which is not in the catalogue", p.Mutant, id)
+			}
+		}
+		kills := p.Kills.Select(all)
+		if len(kills) == 0 {
+			t.Errorf("the proof of %s selects no check", p.Mutant)
+		}
+		for _, id := range kills {
+			killed[id] = true
+		}
+	}
+	for _, m := range mutants.All() {
+		if !rows[m.Name] {
+			t.Errorf("mutant %s has no row in suites/checks/proofs.go", m.Name)
+		}
+	}
+	for _, c := range all {
+		if !killed[c.ID] {
+			t.Errorf("%s is in no proof's kill set: a check that cannot fail is a defect", c.ID)
+		}
+	}
+}
+
+// The rules select by metadata: creating is the checks with machines of their own, refusing
+// includes every read-only check (a read-only check sends only requests a conformant target
+// refuses, so the element it verifies is an error response), all is the catalogue.
+func TestProofRules(t *testing.T) {
+	all := catalogue(t)
+	proofs := checks.Proofs(all)
+	var creates, every []string
+	for _, c := range all {
+		every = append(every, c.ID)
+		if c.Machines > 0 {
+			creates = append(creates, c.ID)
+		}
+		if c.Safety == harness.ReadOnly && !slices.Contains(proofs["error-body-not-json"], c.ID) {
+			t.Errorf("%s is read-only, but its element %s is no error response: refusing leaves it out", c.ID, c.Element)
+		}
+	}
+	slices.Sort(creates)
+	slices.Sort(every)
+	for name, want := range map[string][]string{"created-200": creates, "redirects-elsewhere": every, "echo-200": every} {
+		if got := proofs[name]; !slices.Equal(got, want) {
+			t.Errorf("%s: kills %v, want %v", name, got, want)
+		}
+	}
+}
