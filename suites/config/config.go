@@ -13,13 +13,13 @@ import (
 	"net/url"
 	"os"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v4"
+
+	"github.com/cipconform/cipconform/suites/redact"
 )
 
 // EnvPrefix starts every environment variable of the harness.
@@ -29,7 +29,7 @@ const EnvPrefix = "CIP_"
 type Secret string
 
 // Redacted is what a set secret looks like wherever it is shown.
-const Redacted = "[REDACTED]"
+const Redacted = redact.Redacted
 
 func (s Secret) String() string {
 	if s == "" {
@@ -380,59 +380,8 @@ func (c Config) Environ() []string {
 	return out
 }
 
-// Redactor replaces secrets with Redacted: each secret, and each secret but its last four
-// characters (a token a check altered to test a wrong signature). Secrets can be added while it
-// is in use (tokens fetched during a run); it is safe for concurrent use.
-type Redactor struct {
-	mu       sync.RWMutex
-	secrets  []string
-	replacer *strings.Replacer
-}
-
-// NewRedactor redacts these secrets.
-func NewRedactor(secrets ...string) *Redactor {
-	r := &Redactor{}
-	for _, s := range secrets {
-		r.Add(s)
-	}
-	if r.replacer == nil {
-		r.replacer = strings.NewReplacer()
-	}
-	return r
-}
-
-// Add redacts one more secret.
-func (r *Redactor) Add(secret string) {
-	if secret == "" {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if slices.Contains(r.secrets, secret) {
-		return
-	}
-	r.secrets = append(r.secrets, secret)
-	var pairs []string
-	for _, s := range r.secrets {
-		pairs = append(pairs, s, Redacted)
-	}
-	for _, s := range r.secrets {
-		if len(s) > 12 {
-			pairs = append(pairs, s[:len(s)-4], Redacted)
-		}
-	}
-	r.replacer = strings.NewReplacer(pairs...)
-}
-
-// Replace returns s with every secret redacted.
-func (r *Redactor) Replace(s string) string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.replacer.Replace(s)
-}
-
 // Redactor redacts the configuration's secrets.
-func (c Config) Redactor() *Redactor { return NewRedactor(c.Secrets()...) }
+func (c Config) Redactor() *redact.Redactor { return redact.New(c.Secrets()...) }
 
 // MarshalJSON renders the settings that are set by their YAML keys, durations as text and
 // secrets redacted: how reports show the configuration of a run.

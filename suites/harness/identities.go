@@ -10,12 +10,13 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/cipconform/cipconform/suites/config"
+	"github.com/cipconform/cipconform/suites/redact"
 )
 
 // tokenSources gives each configured identity a source of tokens: a static token, or client
 // credentials whose token is fetched when first needed and fetched again when it expires
 // during the run. Every token obtained is added to the redactor.
-func tokenSources(cfg config.Config, redactor *config.Redactor) map[Role]oauth2.TokenSource {
+func tokenSources(cfg config.Config, redactor *redact.Redactor) map[Role]oauth2.TokenSource {
 	sources := map[Role]oauth2.TokenSource{}
 	static := map[Role]config.Secret{Admin: cfg.TokenAdmin, GlobalAdmin: cfg.TokenGlobalAdmin, Reader: cfg.TokenReader, Expired: cfg.TokenExpired}
 	for role, token := range static {
@@ -51,7 +52,7 @@ func tokenSources(cfg config.Config, redactor *config.Redactor) map[Role]oauth2.
 
 type redactingSource struct {
 	src      oauth2.TokenSource
-	redactor *config.Redactor
+	redactor *redact.Redactor
 }
 
 func (r redactingSource) Token() (*oauth2.Token, error) {
