@@ -45,6 +45,7 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 //
 // Each identity is a static token (the value, or a file that holds it, so that secrets stay out
 // of shell history) or, except the expired one, OAuth2 client credentials of Microsoft Entra ID.
+// The role table (Roles) points at each identity's settings: a new identity is a row there.
 type Config struct {
 	Target           string   `yaml:"target" help:"base URL that replaces the spec's server, e.g. https://staging.example.com/api; empty: the embedded reference implementation"`
 	MachineIDs       []string `yaml:"machine_ids" help:"comma-separated ids of machines that exist on the target; each check that creates an action gets machines of its own"`
@@ -284,8 +285,8 @@ func (c Config) Validate() error {
 		if u.RawQuery != "" || u.Fragment != "" {
 			return fmt.Errorf("%sTARGET %q: a base URL has no query or fragment", EnvPrefix, c.Target)
 		}
-		if c.TokenAdmin == "" && c.AdminClientID == "" {
-			return fmt.Errorf("%sTOKEN_ADMIN (or %sTOKEN_ADMIN_FILE, or %sADMIN_CLIENT_ID and its secret) is required with %sTARGET: a Security Administrator of the target", EnvPrefix, EnvPrefix, EnvPrefix, EnvPrefix)
+		if !Admin.Configured(c) {
+			return fmt.Errorf("%s (or %s_FILE, or %s and its secret) is required with %sTARGET: %s of the target", Admin.TokenEnv(), Admin.TokenEnv(), Admin.ClientIDEnv(), EnvPrefix, Admin.Description)
 		}
 	}
 	if err := c.validateSecrets(); err != nil {
@@ -341,12 +342,14 @@ func (c Config) validateSecrets() error {
 	return nil
 }
 
-// Secrets returns the secret values that are set, for redaction.
+// Secrets returns the secret values that are set (every role's token and client secret), for
+// redaction.
 func (c Config) Secrets() []string {
+	v := reflect.ValueOf(c)
 	var out []string
-	for _, s := range []Secret{c.TokenAdmin, c.TokenGlobalAdmin, c.TokenReader, c.TokenExpired, c.AdminClientSecret, c.GlobalAdminClientSecret, c.ReaderClientSecret} {
-		if s != "" {
-			out = append(out, string(s))
+	for i, f := range Fields() {
+		if s := v.Field(i).String(); f.Kind == "secret" && s != "" {
+			out = append(out, s)
 		}
 	}
 	return out
