@@ -22,6 +22,7 @@ import (
 	"github.com/cipconform/cipconform/fixtures/mutants"
 	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/suites/checks"
+	"github.com/cipconform/cipconform/suites/config"
 )
 
 // The test binary doubles as the cipconform binary: with this variable set it runs main's
@@ -75,14 +76,11 @@ func startTarget(t *testing.T, fault embedded.Fault) *embedded.Target {
 }
 
 func targetEnv(t *embedded.Target) map[string]string {
-	return map[string]string{
-		"CIP_TARGET":             t.BaseURL,
-		"CIP_MACHINE_IDS":        strings.Join(t.Machines, ","),
-		"CIP_TOKEN_ADMIN":        t.Tokens.Admin,
-		"CIP_TOKEN_GLOBAL_ADMIN": t.Tokens.GlobalAdmin,
-		"CIP_TOKEN_READER":       t.Tokens.Reader,
-		"CIP_TOKEN_EXPIRED":      t.Tokens.Expired,
+	env := map[string]string{"CIP_TARGET": t.BaseURL, "CIP_MACHINE_IDS": strings.Join(t.Machines, ",")}
+	for _, role := range config.Roles {
+		env[role.TokenEnv()] = role.Minted(t.Tokens)
 	}
+	return env
 }
 
 func catalogueSize(t *testing.T) int {

@@ -65,11 +65,11 @@ Flags:`)
 	} else {
 		// Only the identities the real run would have: checks without them are skipped there
 		// too. Client credentials are not used: plan fetches no token either.
-		simCfg.TokenGlobalAdmin = keepIf(cfg.TokenGlobalAdmin != "" || cfg.GlobalAdminClientID != "", simCfg.TokenGlobalAdmin)
-		simCfg.TokenReader = keepIf(cfg.TokenReader != "" || cfg.ReaderClientID != "", simCfg.TokenReader)
-		simCfg.TokenExpired = keepIf(cfg.TokenExpired != "", simCfg.TokenExpired)
+		for _, role := range config.Roles {
+			token := role.In(&simCfg).Token
+			*token = keepIf(role.Configured(cfg), *token)
+		}
 		simCfg.MachineIDs = cfg.MachineIDs
-
 	}
 	suite, err := harness.NewSuite(ctx, simCfg, catalogue)
 	if err != nil {

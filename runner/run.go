@@ -20,6 +20,7 @@ import (
 	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/harness"
+	"github.com/cipconform/cipconform/suites/redact"
 )
 
 // The report files of a run, in --report-dir.
@@ -396,6 +397,6 @@ func writeReports(dir string, res *results.Results, cmp *regression.Report, reda
 
 // redactor replaces every secret in a report's bytes: the last line of defence, after the
 // client's own redaction.
-func redactor(r *config.Redactor) func([]byte) []byte {
+func redactor(r *redact.Redactor) func([]byte) []byte {
 	return func(b []byte) []byte { return []byte(r.Replace(string(b))) }
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/suites/config"
 )
 
 func serveVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -56,10 +57,9 @@ Flags:`)
 	fmt.Fprintf(stdout, "# The reference implementation is listening. Paste these lines into another shell:\n")
 	fmt.Fprintf(stdout, "export CIP_TARGET=%s\n", t.BaseURL)
 	fmt.Fprintf(stdout, "export CIP_MACHINE_IDS=%s\n", strings.Join(t.Machines, ","))
-	fmt.Fprintf(stdout, "export CIP_TOKEN_ADMIN=%s\n", t.Tokens.Admin)
-	fmt.Fprintf(stdout, "export CIP_TOKEN_GLOBAL_ADMIN=%s\n", t.Tokens.GlobalAdmin)
-	fmt.Fprintf(stdout, "export CIP_TOKEN_READER=%s\n", t.Tokens.Reader)
-	fmt.Fprintf(stdout, "export CIP_TOKEN_EXPIRED=%s\n", t.Tokens.Expired)
+	for _, role := range config.Roles {
+		fmt.Fprintf(stdout, "export %s=%s\n", role.TokenEnv(), role.Minted(t.Tokens))
+	}
 	fmt.Fprintf(stdout, "# Press Ctrl-C to stop.\n")
 	<-ctx.Done()
 	if err := t.Close(); err != nil {

@@ -13,13 +13,13 @@ import (
 	"net/url"
 	"os"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v4"
+
+	"github.com/cipconform/cipconform/suites/redact"
 )
 
 // EnvPrefix starts every environment variable of the harness.
@@ -29,7 +29,7 @@ const EnvPrefix = "CIP_"
 type Secret string
 
 // Redacted is what a set secret looks like wherever it is shown.
-const Redacted = "[REDACTED]"
+const Redacted = redact.Redacted
 
 func (s Secret) String() string {
 	if s == "" {
@@ -45,6 +45,7 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 //
 // Each identity is a static token (the value, or a file that holds it, so that secrets stay out
 // of shell history) or, except the expired one, OAuth2 client credentials of Microsoft Entra ID.
+// The role table (Roles) points at each identity's settings: a new identity is a row there.
 type Config struct {
 	Target           string   `yaml:"target" help:"base URL that replaces the spec's server, e.g. https://staging.example.com/api; empty: the embedded reference implementation"`
 	MachineIDs       []string `yaml:"machine_ids" help:"comma-separated ids of machines that exist on the target; each check that creates an action gets machines of its own"`
@@ -285,8 +286,8 @@ func (c Config) Validate() error {
 		if u.RawQuery != "" || u.Fragment != "" {
 			return fmt.Errorf("%sTARGET %q: a base URL has no query or fragment", EnvPrefix, c.Target)
 		}
-		if c.TokenAdmin == "" && c.AdminClientID == "" {
-			return fmt.Errorf("%sTOKEN_ADMIN (or %sTOKEN_ADMIN_FILE, or %sADMIN_CLIENT_ID and its secret) is required with %sTARGET: a Security Administrator of the target", EnvPrefix, EnvPrefix, EnvPrefix, EnvPrefix)
+		if !Admin.Configured(c) {
+			return fmt.Errorf("%s (or %s_FILE, or %s and its secret) is required with %sTARGET: %s of the target", Admin.TokenEnv(), Admin.TokenEnv(), Admin.ClientIDEnv(), EnvPrefix, Admin.Description)
 		}
 	}
 	if err := c.validateSecrets(); err != nil {
@@ -345,12 +346,14 @@ func (c Config) validateSecrets() error {
 	return nil
 }
 
-// Secrets returns the secret values that are set, for redaction.
+// Secrets returns the secret values that are set (every role's token and client secret), for
+// redaction.
 func (c Config) Secrets() []string {
+	v := reflect.ValueOf(c)
 	var out []string
-	for _, s := range []Secret{c.TokenAdmin, c.TokenGlobalAdmin, c.TokenReader, c.TokenExpired, c.AdminClientSecret, c.GlobalAdminClientSecret, c.ReaderClientSecret} {
-		if s != "" {
-			out = append(out, string(s))
+	for i, f := range Fields() {
+		if s := v.Field(i).String(); f.Kind == "secret" && s != "" {
+			out = append(out, s)
 		}
 	}
 	return out
@@ -384,59 +387,8 @@ func (c Config) Environ() []string {
 	return out
 }
 
-// Redactor replaces secrets with Redacted: each secret, and each secret but its last four
-// characters (a token a check altered to test a wrong signature). Secrets can be added while it
-// is in use (tokens fetched during a run); it is safe for concurrent use.
-type Redactor struct {
-	mu       sync.RWMutex
-	secrets  []string
-	replacer *strings.Replacer
-}
-
-// NewRedactor redacts these secrets.
-func NewRedactor(secrets ...string) *Redactor {
-	r := &Redactor{}
-	for _, s := range secrets {
-		r.Add(s)
-	}
-	if r.replacer == nil {
-		r.replacer = strings.NewReplacer()
-	}
-	return r
-}
-
-// Add redacts one more secret.
-func (r *Redactor) Add(secret string) {
-	if secret == "" {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if slices.Contains(r.secrets, secret) {
-		return
-	}
-	r.secrets = append(r.secrets, secret)
-	var pairs []string
-	for _, s := range r.secrets {
-		pairs = append(pairs, s, Redacted)
-	}
-	for _, s := range r.secrets {
-		if len(s) > 12 {
-			pairs = append(pairs, s[:len(s)-4], Redacted)
-		}
-	}
-	r.replacer = strings.NewReplacer(pairs...)
-}
-
-// Replace returns s with every secret redacted.
-func (r *Redactor) Replace(s string) string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.replacer.Replace(s)
-}
-
 // Redactor redacts the configuration's secrets.
-func (c Config) Redactor() *Redactor { return NewRedactor(c.Secrets()...) }
+func (c Config) Redactor() *redact.Redactor { return redact.New(c.Secrets()...) }
 
 // MarshalJSON renders the settings that are set by their YAML keys, durations as text and
 // secrets redacted: how reports show the configuration of a run.

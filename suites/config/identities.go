@@ -7,25 +7,27 @@ import (
 	"strings"
 )
 
-// secretFiles pairs each secret with the file setting that may hold it.
-func (c *Config) secretFiles() []struct {
+// secretFile is a secret and the file setting that may hold it.
+type secretFile struct {
 	value *Secret
 	file  *string
-	name  string
-} {
-	return []struct {
-		value *Secret
-		file  *string
-		name  string
-	}{
-		{&c.TokenAdmin, &c.TokenAdminFile, "TOKEN_ADMIN"},
-		{&c.TokenGlobalAdmin, &c.TokenGlobalAdminFile, "TOKEN_GLOBAL_ADMIN"},
-		{&c.TokenReader, &c.TokenReaderFile, "TOKEN_READER"},
-		{&c.TokenExpired, &c.TokenExpiredFile, "TOKEN_EXPIRED"},
-		{&c.AdminClientSecret, &c.AdminClientSecretFile, "ADMIN_CLIENT_SECRET"},
-		{&c.GlobalAdminClientSecret, &c.GlobalAdminClientSecretFile, "GLOBAL_ADMIN_CLIENT_SECRET"},
-		{&c.ReaderClientSecret, &c.ReaderClientSecretFile, "READER_CLIENT_SECRET"},
+	env   string // the secret's variable: CIP_TOKEN_ADMIN
+}
+
+// secretFiles pairs each secret with the file setting that may hold it: the roles' tokens,
+// then their client secrets.
+func (c *Config) secretFiles() []secretFile {
+	var out []secretFile
+	for _, r := range Roles {
+		s := r.In(c)
+		out = append(out, secretFile{s.Token, s.TokenFile, r.TokenEnv()})
 	}
+	for _, r := range Roles {
+		if s := r.In(c); s.ClientID != nil {
+			out = append(out, secretFile{s.ClientSecret, s.ClientSecretFile, r.ClientSecretEnv()})
+		}
+	}
+	return out
 }
 
 // readSecretFiles reads the secrets given as files; a secret given both ways is an error.
@@ -35,15 +37,15 @@ func (c *Config) readSecretFiles() error {
 			continue
 		}
 		if *s.value != "" {
-			return fmt.Errorf("%s%s and %s%s_FILE are both set: give one", EnvPrefix, s.name, EnvPrefix, s.name)
+			return fmt.Errorf("%s and %s_FILE are both set: give one", s.env, s.env)
 		}
 		data, err := os.ReadFile(*s.file)
 		if err != nil {
-			return fmt.Errorf("%s%s_FILE: %w", EnvPrefix, s.name, err)
+			return fmt.Errorf("%s_FILE: %w", s.env, err)
 		}
 		value := strings.TrimSpace(string(data))
 		if value == "" {
-			return fmt.Errorf("%s%s_FILE %s is empty", EnvPrefix, s.name, *s.file)
+			return fmt.Errorf("%s_FILE %s is empty", s.env, *s.file)
 		}
 		*s.value = Secret(value)
 		// The value now travels as the secret itself: a child process gets it through its
@@ -62,19 +64,15 @@ type ClientCredentials struct {
 	Scopes       []string
 }
 
-// Credentials returns the client credentials of an identity ("admin", "global-admin",
-// "reader"), if it has them instead of a static token.
+// Credentials returns the client credentials of an identity (a role's name: "admin",
+// "global-admin", "reader"), if it has them instead of a static token.
 func (c Config) Credentials(role string) (ClientCredentials, bool) {
-	var id string
-	var secret Secret
-	switch role {
-	case "admin":
-		id, secret = c.AdminClientID, c.AdminClientSecret
-	case "global-admin":
-		id, secret = c.GlobalAdminClientID, c.GlobalAdminClientSecret
-	case "reader":
-		id, secret = c.ReaderClientID, c.ReaderClientSecret
+	r, ok := LookupRole(role)
+	if !ok || !r.HasClientCredentials() {
+		return ClientCredentials{}, false
 	}
+	settings := r.In(&c)
+	id, secret := *settings.ClientID, *settings.ClientSecret
 	if id == "" {
 		return ClientCredentials{}, false
 	}
@@ -97,27 +95,22 @@ func (c Config) Credentials(role string) (ClientCredentials, bool) {
 }
 
 func (c Config) validateIdentities() error {
-	roles := []struct {
-		name, prefix string
-		token        Secret
-		id           string
-		secret       Secret
-	}{
-		{"admin", "ADMIN", c.TokenAdmin, c.AdminClientID, c.AdminClientSecret},
-		{"global-admin", "GLOBAL_ADMIN", c.TokenGlobalAdmin, c.GlobalAdminClientID, c.GlobalAdminClientSecret},
-		{"reader", "READER", c.TokenReader, c.ReaderClientID, c.ReaderClientSecret},
-	}
 	usesCredentials := false
-	for _, r := range roles {
-		switch {
-		case r.token != "" && r.id != "":
-			return fmt.Errorf("the %s has both %sTOKEN_%s and %s%s_CLIENT_ID: give a token or client credentials, not both", r.name, EnvPrefix, r.prefix, EnvPrefix, r.prefix)
-		case r.id != "" && r.secret == "":
-			return fmt.Errorf("%s%s_CLIENT_ID needs %s%s_CLIENT_SECRET (or %s%s_CLIENT_SECRET_FILE)", EnvPrefix, r.prefix, EnvPrefix, r.prefix, EnvPrefix, r.prefix)
-		case r.id == "" && r.secret != "":
-			return fmt.Errorf("%s%s_CLIENT_SECRET is set without %s%s_CLIENT_ID", EnvPrefix, r.prefix, EnvPrefix, r.prefix)
+	for _, r := range Roles {
+		s := r.In(&c)
+		if s.ClientID == nil {
+			continue
 		}
-		usesCredentials = usesCredentials || r.id != ""
+		token, id, secret := *s.Token, *s.ClientID, *s.ClientSecret
+		switch {
+		case token != "" && id != "":
+			return fmt.Errorf("the %s has both %s and %s: give a token or client credentials, not both", r.Name, r.TokenEnv(), r.ClientIDEnv())
+		case id != "" && secret == "":
+			return fmt.Errorf("%s needs %s (or %s_FILE)", r.ClientIDEnv(), r.ClientSecretEnv(), r.ClientSecretEnv())
+		case id == "" && secret != "":
+			return fmt.Errorf("%s is set without %s", r.ClientSecretEnv(), r.ClientIDEnv())
+		}
+		usesCredentials = usesCredentials || id != ""
 	}
 	if !usesCredentials {
 		return nil

@@ -33,14 +33,14 @@ const (
 	CreatesAction Safety = "creates-action"
 )
 
-// Role names an identity whose token a check uses.
+// Role names an identity whose token a check uses: the name of a row of config.Roles.
 type Role string
 
-const (
-	Admin       Role = "admin"
-	GlobalAdmin Role = "global-admin"
-	Reader      Role = "reader"
-	Expired     Role = "expired"
+var (
+	Admin       = Role(config.Admin.Name)
+	GlobalAdmin = Role(config.GlobalAdmin.Name)
+	Reader      = Role(config.Reader.Name)
+	Expired     = Role(config.Expired.Name)
 )
 
 // Kind groups checks by what they exercise; reports and label filters use it.
@@ -173,9 +173,7 @@ func (e *Env) Tampered(role Role) *Auth {
 // Literal is an Authorization value that is no secret.
 func Literal(value string) *Auth { return &Auth{Value: value, Shown: value} }
 
-func roleEnv(role Role) string {
-	return config.EnvPrefix + "TOKEN_" + strings.ReplaceAll(strings.ToUpper(string(role)), "-", "_")
-}
+func roleEnv(role Role) string { return role.row().TokenEnv() }
 
 // Send sends a request, records the exchange and returns it. When the target cannot be used
 // (refused, timed out), the check ends as an error.

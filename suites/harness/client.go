@@ -19,6 +19,7 @@ import (
 
 	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/config"
+	"github.com/cipconform/cipconform/suites/redact"
 )
 
 // Auth is the Authorization header of a request: the value sent, and how reports and the curl
@@ -160,7 +161,7 @@ type Client struct {
 	http     *http.Client
 	timeout  time.Duration
 	maxBody  int64
-	redactor *config.Redactor
+	redactor *redact.Redactor
 	pace     *pacer // nil: no cap on the request rate
 }
 
@@ -215,7 +216,7 @@ func NewClient(cfg config.Config) (*Client, error) {
 func (c *Client) Redact(s string) string { return c.redactor.Replace(s) }
 
 // Redactor is the client's redactor; add a secret to it when one is obtained during a run.
-func (c *Client) Redactor() *config.Redactor { return c.redactor }
+func (c *Client) Redactor() *redact.Redactor { return c.redactor }
 
 // Do sends a request and records the exchange; a 429 is waited out (as its Retry-After says,
 // up to MaxRetryWait) and the request sent once more, unless r.NoRetry. It never returns nil.

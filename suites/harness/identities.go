@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -10,24 +9,23 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/cipconform/cipconform/suites/config"
+	"github.com/cipconform/cipconform/suites/redact"
 )
 
 // tokenSources gives each configured identity a source of tokens: a static token, or client
 // credentials whose token is fetched when first needed and fetched again when it expires
 // during the run. Every token obtained is added to the redactor.
-func tokenSources(cfg config.Config, redactor *config.Redactor) map[Role]oauth2.TokenSource {
+func tokenSources(cfg config.Config, redactor *redact.Redactor) map[Role]oauth2.TokenSource {
 	sources := map[Role]oauth2.TokenSource{}
-	static := map[Role]config.Secret{Admin: cfg.TokenAdmin, GlobalAdmin: cfg.TokenGlobalAdmin, Reader: cfg.TokenReader, Expired: cfg.TokenExpired}
-	for role, token := range static {
-		if token != "" {
-			sources[role] = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: string(token)})
-		}
-	}
 	// The token endpoint is another host than the target: the default transport (with
 	// HTTPS_PROXY) and a timeout, not the target's TLS settings.
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Timeout: cfg.RequestTimeout})
-	for _, role := range []Role{Admin, GlobalAdmin, Reader} {
-		cc, ok := cfg.Credentials(string(role))
+	for _, row := range config.Roles {
+		role := Role(row.Name)
+		if token := *row.In(&cfg).Token; token != "" {
+			sources[role] = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: string(token)})
+		}
+		cc, ok := cfg.Credentials(row.Name)
 		if !ok {
 			continue
 		}
@@ -51,7 +49,7 @@ func tokenSources(cfg config.Config, redactor *config.Redactor) map[Role]oauth2.
 
 type redactingSource struct {
 	src      oauth2.TokenSource
-	redactor *config.Redactor
+	redactor *redact.Redactor
 }
 
 func (r redactingSource) Token() (*oauth2.Token, error) {
@@ -63,13 +61,11 @@ func (r redactingSource) Token() (*oauth2.Token, error) {
 	return t, nil
 }
 
-// roleSettings names the settings of a role, for messages that say what to check.
-func roleSettings(role Role) string {
-	switch role {
-	case Expired:
-		return roleEnv(role)
-	default:
-		prefix := config.EnvPrefix + map[Role]string{Admin: "ADMIN", GlobalAdmin: "GLOBAL_ADMIN", Reader: "READER"}[role]
-		return fmt.Sprintf("%s or %s_CLIENT_ID and its secret", roleEnv(role), prefix)
-	}
+// row is the role's row of the role table (a zero Role for a name not in it).
+func (r Role) row() config.Role {
+	row, _ := config.LookupRole(string(r))
+	return row
 }
+
+// roleSettings names the settings of a role, for messages that say what to check.
+func roleSettings(role Role) string { return role.row().Hint() }

@@ -127,7 +127,9 @@ func TestTLSWithAPrivateCA(t *testing.T) {
 	}
 	cfg := config.Defaults()
 	cfg.Target, cfg.MachineIDs = srv.URL+"/api", reference.DefaultMachines(30)
-	cfg.TokenAdmin, cfg.TokenGlobalAdmin, cfg.TokenReader, cfg.TokenExpired = config.Secret(tokens.Admin), config.Secret(tokens.GlobalAdmin), config.Secret(tokens.Reader), config.Secret(tokens.Expired)
+	for _, role := range config.Roles {
+		*role.In(&cfg).Token = config.Secret(role.Minted(tokens))
+	}
 
 	if _, err := harness.NewSuite(context.Background(), cfg, catalogue); err == nil || !strings.Contains(err.Error(), "CIP_CA_FILE") {
 		t.Errorf("an untrusted certificate: %v", err)

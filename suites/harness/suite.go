@@ -100,15 +100,15 @@ func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, e
 // TargetConfig points a configuration at an embedded target: its URL, machines and tokens
 // (client credentials, which the embedded target has no use for, are dropped).
 func TargetConfig(cfg config.Config, t *embedded.Target) config.Config {
-	cfg.AdminClientID, cfg.AdminClientSecret = "", ""
-	cfg.GlobalAdminClientID, cfg.GlobalAdminClientSecret = "", ""
-	cfg.ReaderClientID, cfg.ReaderClientSecret = "", ""
+	for _, role := range config.Roles {
+		s := role.In(&cfg)
+		if s.ClientID != nil {
+			*s.ClientID, *s.ClientSecret = "", ""
+		}
+		*s.Token = config.Secret(role.Minted(t.Tokens))
+	}
 	cfg.Target = t.BaseURL
 	cfg.MachineIDs = t.Machines
-	cfg.TokenAdmin = config.Secret(t.Tokens.Admin)
-	cfg.TokenGlobalAdmin = config.Secret(t.Tokens.GlobalAdmin)
-	cfg.TokenReader = config.Secret(t.Tokens.Reader)
-	cfg.TokenExpired = config.Secret(t.Tokens.Expired)
 	return cfg
 }
 
