@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
@@ -369,30 +370,35 @@ func runChecks(ctx context.Context, cfg config.Config, catalogue, selected []har
 var progressWord = map[harness.Outcome]string{harness.Passed: "PASS", harness.Failed: "FAIL", harness.Skipped: "SKIP", harness.Errored: "ERROR"}
 
 // writeReports writes results.json, junit.xml, report.html, summary.md and the spec the run
-// checked against (openapi.yaml), each through the redactor.
+// checked against (openapi.yaml), each through the redactor. They are rendered side by side:
+// rendering is most of what a run costs beyond its requests.
 func writeReports(dir string, res *results.Results, cmp *regression.Report, redact func([]byte) []byte) error {
-	data, err := res.JSON()
-	if err != nil {
-		return fmt.Errorf("results: %w", err)
+	renderers := []struct {
+		name   string
+		render func() ([]byte, error)
+	}{
+		{resultsFile, res.JSON},
+		{junitFile, func() ([]byte, error) { return junitXML(res, cmp) }},
+		{htmlFile, func() ([]byte, error) { return render.HTML(res, cmp) }},
+		{summaryFile, func() ([]byte, error) { return render.Markdown(res, cmp) }},
+		{specFile, func() ([]byte, error) { return spec.Document(), nil }},
 	}
-	junit, err := junitXML(res, cmp)
-	if err != nil {
-		return err
+	errs := make([]error, len(renderers))
+	var wg sync.WaitGroup
+	for i, r := range renderers {
+		wg.Go(func() {
+			content, err := r.render()
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", r.name, err)
+				return
+			}
+			if err := os.WriteFile(filepath.Join(dir, r.name), redact(content), 0o644); err != nil {
+				errs[i] = fmt.Errorf("write %s: %w", r.name, err)
+			}
+		})
 	}
-	html, err := render.HTML(res, cmp)
-	if err != nil {
-		return err
-	}
-	md, err := render.Markdown(res, cmp)
-	if err != nil {
-		return err
-	}
-	for name, content := range map[string][]byte{resultsFile: data, junitFile: junit, htmlFile: html, summaryFile: md, specFile: spec.Document()} {
-		if err := os.WriteFile(filepath.Join(dir, name), redact(content), 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
-	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // redactor replaces every secret in a report's bytes: the last line of defence, after the

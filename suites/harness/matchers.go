@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"text/template"
 	"slices"
 	"strings"
 
@@ -16,8 +17,18 @@ import (
 func HaveStatus(statuses ...int) types.GomegaMatcher {
 	return gcustom.MakeMatcher(func(ex *Exchange) (bool, error) {
 		return ex.Error == "" && slices.Contains(statuses, ex.Status), nil
-	}).WithTemplate(fmt.Sprintf("{{.Actual.Label}}: want HTTP %s, got {{if .Actual.Error}}{{.Actual.Error}}{{else}}HTTP {{.Actual.Status}}{{end}}\n{{.Actual.Summary}}", joinStatuses(statuses)))
+	}).WithPrecompiledTemplate(haveStatusTemplate, joinStatuses(statuses))
 }
+
+// The matchers' failure templates, parsed once: parsing one per assertion cost more than the
+// assertion.
+var (
+	haveStatusTemplate = template.Must(gcustom.ParseTemplate(
+		"{{.Actual.Label}}: want HTTP {{.Data}}, got {{if .Actual.Error}}{{.Actual.Error}}{{else}}HTTP {{.Actual.Status}}{{end}}\n{{.Actual.Summary}}"))
+	conformTemplate = template.Must(gcustom.ParseTemplate(
+		"{{.Actual.Label}}: the response does not conform to {{.Data.Operation}}:\n" +
+			"{{range .Data.Violations}}  - {{.}}\n{{end}}{{.Actual.Summary}}"))
+)
 
 func joinStatuses(statuses []int) string {
 	parts := make([]string, len(statuses))
@@ -31,11 +42,14 @@ func joinStatuses(statuses []int) string {
 // documented status, its headers, its content type and its body schema. The failure lists
 // every violation, not only the first, with the body.
 func ConformToOperation(op *spec.Operation) types.GomegaMatcher {
-	var violations []spec.Violation
+	data := &conformData{Operation: op.ID}
 	return gcustom.MakeMatcher(func(ex *Exchange) (bool, error) {
-		violations = ex.Conformance(op)
-		return len(violations) == 0, nil
-	}).WithTemplate(
-		"{{.Actual.Label}}: the response does not conform to "+op.ID+":\n"+
-			"{{range .Data}}  - {{.}}\n{{end}}{{.Actual.Summary}}", &violations)
+		data.Violations = ex.Conformance(op)
+		return len(data.Violations) == 0, nil
+	}).WithPrecompiledTemplate(conformTemplate, data)
+}
+
+type conformData struct {
+	Operation  string
+	Violations []spec.Violation
 }
