@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Each verb's --help prints its usage to stdout and exits 0, listing exactly the exit codes
+// that verb can return; an unknown flag exits 2 and names the flag on stderr.
+func TestVerbHelpAndUsageErrors(t *testing.T) {
+	cases := []struct {
+		verb  string
+		exits []int
+		says  string // a line of the verb's own help
+	}{
+		{"run", []int{0, 1, 2, 3}, "every MUST check passed"},
+		{"plan", []int{0, 2, 3}, "no check matches --label-filter"},
+		{"checks", []int{0, 2, 3}, "the catalogue could not be loaded"},
+		{"settings", []int{0, 2}, "the settings were printed"},
+		{"diff", []int{0, 1, 2, 3}, "the CURRENT run could not be done"},
+		{"spec-diff", []int{0, 1, 2}, "a change is breaking"},
+		{"selftest", []int{0, 1, 2, 3}, "a mutant survived"},
+		{"serve", []int{0, 2, 3}, "could not listen on --addr"},
+		{"version", []int{0, 2, 3}, "the embedded spec is invalid"},
+	}
+	listed := map[string]bool{}
+	for _, v := range verbs() {
+		listed[v.name] = true
+	}
+	for _, tc := range cases {
+		delete(listed, tc.verb)
+		t.Run(tc.verb, func(t *testing.T) {
+			for _, help := range []string{"--help", "-h"} {
+				stdout, stderr, code := runCLI(tc.verb, help)
+				if code != exitOK || stderr != "" {
+					t.Errorf("%s %s: exit %d, want 0; stderr:\n%s", tc.verb, help, code, stderr)
+				}
+				if !strings.HasPrefix(stdout, "Usage: cipconform "+tc.verb) || !strings.Contains(stdout, tc.says) {
+					t.Errorf("%s %s: want its usage and %q on stdout, got\n%s", tc.verb, help, tc.says, stdout)
+				}
+				if got := exitCodesOf(stdout); !slices.Equal(got, tc.exits) {
+					t.Errorf("%s %s lists exit codes %v, want %v:\n%s", tc.verb, help, got, tc.exits, stdout)
+				}
+			}
+			stdout, stderr, code := runCLI(tc.verb, "--no-such-flag")
+			if code != exitUsage || stdout != "" || !strings.Contains(stderr, "-no-such-flag") || !strings.Contains(stderr, "cipconform "+tc.verb+" --help") {
+				t.Errorf("%s --no-such-flag: exit %d, want 2 and the flag named on stderr; stdout:\n%s\nstderr:\n%s", tc.verb, code, stdout, stderr)
+			}
+		})
+	}
+	for verb := range listed {
+		t.Errorf("verb %s has no case here", verb)
+	}
+}
+
+func TestPositionalArguments(t *testing.T) {
+	for _, args := range [][]string{{"run", "extra"}, {"checks", "extra"}, {"version", "extra"}, {"diff", "one.json"}, {"spec-diff", "a", "b", "c"}} {
+		_, stderr, code := runCLI(args...)
+		if code != exitUsage || !strings.Contains(stderr, args[0]+":") {
+			t.Errorf("%v: exit %d, want 2 and a message; stderr:\n%s", args, code, stderr)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		stdout, _, code := runCLI(args...)
+		if code != exitOK || !strings.HasPrefix(stdout, "cipconform ") || !strings.Contains(stdout, "sha256:") {
+			t.Errorf("%v: exit %d\n%s", args, code, stdout)
+		}
+	}
+}
+
+func runCLI(args ...string) (stdout, stderr string, code int) {
+	var out, errs bytes.Buffer
+	code = run(context.Background(), args, &out, &errs)
+	return out.String(), errs.String(), code
+}
+
+var exitLine = regexp.MustCompile(`(?m)^  (\d)  `)
+
+// exitCodesOf reads the codes listed after "Exit codes:" in a help text.
+func exitCodesOf(help string) []int {
+	_, section, ok := strings.Cut(help, "\nExit codes:\n")
+	if !ok {
+		return nil
+	}
+	var codes []int
+	for _, m := range exitLine.FindAllStringSubmatch(section, -1) {
+		n, _ := strconv.Atoi(m[1])
+		codes = append(codes, n)
+	}
+	return codes
+}
