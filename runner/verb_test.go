@@ -76,6 +76,23 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// A configuration error names the setting as it was given: the flag, the variable or the key
+// of the file.
+func TestConfigErrorsNameTheirSource(t *testing.T) {
+	stdout, stderr, code := runCLI("plan", "--target", "not a url")
+	if code != exitUsage || !strings.Contains(stderr, "--target") || strings.Contains(stderr, "CIP_TARGET") {
+		t.Errorf("plan --target 'not a url': exit %d, want 2 and --target named\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI("plan", "--request-timeout", "soon")
+	if code != exitUsage || !strings.Contains(stderr, "--request-timeout") {
+		t.Errorf("plan --request-timeout soon: exit %d, want 2 and --request-timeout named\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI("plan", "--concurrency", "0")
+	if code != exitUsage || !strings.Contains(stderr, "--concurrency") || strings.Contains(stderr, "CIP_CONCURRENCY") {
+		t.Errorf("plan --concurrency 0: exit %d, want 2 and --concurrency named\n%s%s", code, stdout, stderr)
+	}
+}
+
 func runCLI(args ...string) (stdout, stderr string, code int) {
 	var out, errs bytes.Buffer
 	code = run(context.Background(), args, &out, &errs)
