@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cipconform/cipconform/spec"
 )
 
 // Each verb's --help prints its usage to stdout and exits 0, listing exactly the exit codes
@@ -113,4 +117,28 @@ func exitCodesOf(help string) []int {
 		codes = append(codes, n)
 	}
 	return codes
+}
+
+// Removing the operation is breaking, even though the embedded spec deprecates it (oasdiff
+// alone calls the removal of a deprecated operation a change, not a breaking one).
+func TestSpecDiffReportsARemovedOperationAsBreaking(t *testing.T) {
+	doc := string(spec.Document())
+	start := strings.Index(doc, "\npaths:\n")
+	end := start + len("\npaths:\n") + regexp.MustCompile(`(?m)^\S`).FindStringIndex(doc[start+len("\npaths:\n"):])[0]
+	dir := t.TempDir()
+	oldDoc, newDoc := filepath.Join(dir, "old.yaml"), filepath.Join(dir, "new.yaml")
+	if err := os.WriteFile(oldDoc, spec.Document(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(newDoc, []byte(doc[:start]+"\npaths: {}\n"+doc[end:]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI("spec-diff", oldDoc, newDoc)
+	if code != exitFailed || !strings.Contains(stdout, "BREAKING") || !strings.Contains(stdout, spec.OperationID) || !strings.Contains(stdout, "1 breaking") {
+		t.Errorf("spec-diff to paths: {}: exit %d, want 1 and the removed %s named as breaking\n%s%s", code, spec.OperationID, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI("spec-diff", oldDoc, oldDoc)
+	if code != exitOK || !strings.Contains(stdout, "0 breaking") {
+		t.Errorf("spec-diff of a document with itself: exit %d\n%s%s", code, stdout, stderr)
+	}
 }
