@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,14 +12,10 @@ import (
 )
 
 func checksVerb(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("checks", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: cipconform checks\n\nPrints the check catalogue as Markdown; CHECKS.md in the repository is this output.")
-		fmt.Fprint(fs.Output(), exitCodesHelp)
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	cmd := command{name: "checks", about: "Prints the check catalogue as Markdown; CHECKS.md in the repository is this output.",
+		exits: []exitCode{{exitOK, "the catalogue was printed"}, usageError, {exitCannotDo, "the catalogue could not be loaded"}}}
+	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
+		return code
 	}
 	catalogue, err := checks.Load()
 	if err != nil {
@@ -47,14 +42,10 @@ func catalogueMarkdown(catalogue []harness.Check) string {
 }
 
 func settingsVerb(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("settings", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: cipconform settings\n\nPrints every setting (YAML key, CIP_ variable, flag) as Markdown; CONFIG.md in the repository is this output.")
-		fmt.Fprint(fs.Output(), exitCodesHelp)
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	cmd := command{name: "settings", about: "Prints every setting (YAML key, CIP_ variable, flag) as Markdown; CONFIG.md in the repository is this output.",
+		exits: []exitCode{{exitOK, "the settings were printed"}, usageError}}
+	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
+		return code
 	}
 	fmt.Fprint(stdout, settingsMarkdown())
 	return exitOK

@@ -12,27 +12,25 @@ import (
 )
 
 func diffVerb(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	failOn := fs.String("fail-on", "regression", "what fails: regression, failure or none")
-	known := fs.String("known-failures", "", "YAML `FILE` of accepted failures, each with a reason")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: cipconform diff [flags] BASELINE CURRENT
-
+	var failOn, known *string
+	cmd := command{name: "diff", args: []string{"BASELINE", "CURRENT"}, about: `
 Compares two results.json files offline and classifies every check by its ID: regression (passed
 before, fails now), expected-by-spec-change (fails now because the spec changed what it verifies,
-per oasdiff), fixed, still-failing, new-check, removed-check, newly-skipped, unchanged.
-
-Flags:`)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), exitCodesHelp)
+per oasdiff), fixed, still-failing, new-check, removed-check, newly-skipped, unchanged.`,
+		bind: func(fs *flag.FlagSet) {
+			failOn = fs.String("fail-on", "regression", "what fails: regression, failure or none")
+			known = fs.String("known-failures", "", "YAML `FILE` of accepted failures, each with a reason")
+		},
+		exits: []exitCode{
+			{exitOK, "nothing that --fail-on counts: no regression (by default), or no failure"},
+			{exitFailed, "what --fail-on counts: a regression (by default) or any failure; or a --known-failures\nentry that now passes or no longer exists"},
+			{exitUsage, "usage error, or a file that cannot be read (results.json, --known-failures)"},
+			{exitCannotDo, "the CURRENT run could not be done (its verdict is error)"},
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
-	}
-	if fs.NArg() != 2 {
-		fmt.Fprintln(stderr, "diff: want two results.json files: BASELINE CURRENT (see cipconform diff --help)")
-		return exitUsage
+	fs, code := cmd.parse(args, stdout, stderr)
+	if fs == nil {
+		return code
 	}
 	baseline, err := results.Load(fs.Arg(0))
 	if err != nil {
@@ -110,21 +108,18 @@ func specChangeLine(c regression.SpecChange) string {
 }
 
 func specDiffVerb(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("spec-diff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: cipconform spec-diff OLD.yaml NEW.yaml
-
+	cmd := command{name: "spec-diff", args: []string{"OLD.yaml", "NEW.yaml"}, about: `
 Prints the changes between two versions of the OpenAPI document that matter to implementers,
-breaking ones first (computed by oasdiff). Exits 1 when a change is breaking, 0 otherwise.`)
-		fmt.Fprint(fs.Output(), exitCodesHelp)
+breaking ones first (computed by oasdiff).`,
+		exits: []exitCode{
+			{exitOK, "no change is breaking"},
+			{exitFailed, "a change is breaking (a removed path or operation always is)"},
+			{exitUsage, "usage error, or a document that cannot be read or is not a valid OpenAPI document"},
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
-	}
-	if fs.NArg() != 2 {
-		fmt.Fprintln(stderr, "spec-diff: want two OpenAPI documents: OLD NEW")
-		return exitUsage
+	fs, code := cmd.parse(args, stdout, stderr)
+	if fs == nil {
+		return code
 	}
 	var docs [2][]byte
 	for i := range docs {

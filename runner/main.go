@@ -45,6 +45,7 @@ func verbs() []verb {
 		{"spec-diff", "print the changes between two versions of the spec, breaking first", specDiffVerb},
 		{"selftest", "prove every check can fail: the suite against the reference, conformant variants and mutants", selftestVerb},
 		{"serve", "run the reference implementation and print the CIP_ variables to test it", serveVerb},
+		{"version", "print the version and the digest of the embedded spec", versionVerb},
 	}
 }
 
@@ -57,8 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "-h", "--help", "help":
 		usage(stdout)
 		return exitOK
-	case "--version", "version":
-		return versionVerb(stdout)
+	case "--version":
+		return versionVerb(ctx, nil, stdout, stderr)
 	}
 	for _, v := range verbs() {
 		if v.name == args[0] {
@@ -77,12 +78,11 @@ func usage(w io.Writer) {
 	for _, v := range verbs() {
 		fmt.Fprintf(w, "  %-10s %s\n", v.name, v.summary)
 	}
-	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version and the digest of the embedded spec")
 	fmt.Fprint(w, exitCodesHelp)
 }
 
 const exitCodesHelp = `
-Exit codes:
+Exit codes (COMMAND --help says which a command returns, and what they mean for it):
   0  done, and every MUST check passed
   1  conformance failures
   2  usage or configuration error

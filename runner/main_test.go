@@ -344,8 +344,8 @@ func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
 	for _, verb := range []string{"run", "plan", "checks", "settings", "serve", "selftest", "diff", "spec-diff"} {
 		out := cli(t, t.TempDir(), nil, verb, "--help")
-		if out.code != exitOK || !strings.Contains(out.stderr, "Usage: cipconform "+verb) || !strings.Contains(out.stderr, "Exit codes") {
-			t.Errorf("%s --help: exit %d\n%s", verb, out.code, out.stderr)
+		if out.code != exitOK || !strings.Contains(out.stdout, "Usage: cipconform "+verb) || !strings.Contains(out.stdout, "Exit codes") {
+			t.Errorf("%s --help: exit %d\n%s", verb, out.code, out.stdout)
 		}
 	}
 	out := cli(t, t.TempDir(), nil, "--version")

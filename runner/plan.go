@@ -17,24 +17,26 @@ import (
 )
 
 func planVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	settings := config.BindFlags(fs)
-	labelFilter := fs.String("label-filter", "", "plan only the checks whose labels match this Ginkgo `QUERY`")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: cipconform plan [flags]
-
+	var settings *config.Flags
+	var labelFilter *string
+	cmd := command{name: "plan", about: `
 Shows what 'cipconform run' would do with the same configuration: each check (ID, title, spec
 element, level, safety), the machine it would use, and the requests it would send, tokens shown as
 the variables that hold them. Nothing is sent to the target: the run is simulated against the
-embedded reference implementation, given the target's machine ids.
-
-Flags:`)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), configHelp, exitCodesHelp)
+embedded reference implementation, given the target's machine ids.`,
+		bind: func(fs *flag.FlagSet) {
+			settings = config.BindFlags(fs)
+			labelFilter = fs.String("label-filter", "", "plan only the checks whose labels match this Ginkgo `QUERY`")
+		},
+		notes: configHelp,
+		exits: []exitCode{
+			{exitOK, "the plan was printed"},
+			{exitUsage, "usage or configuration error"},
+			{exitCannotDo, "no check matches --label-filter, or the simulation could not be started"},
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
+		return code
 	}
 	cfg, err := config.Load(settings, os.Getenv)
 	if err != nil {

@@ -179,27 +179,26 @@ on a loopback port, with minted tokens, and checked.
 `
 
 func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	settings := config.BindFlags(fs)
-	opts := bindRunOptions(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: cipconform run [flags]
-
+	var settings *config.Flags
+	var opts *runOptions
+	cmd := command{name: "run", about: `
 Runs every check of the catalogue against a target (or the embedded reference) and writes the
 reports: results.json (versioned schema), junit.xml, report.html (self-contained) and summary.md.
-Prints a line per check while it runs, then the counts and the verdict.
-
-Flags:`)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), configHelp, runExitCodesHelp)
+Prints a line per check while it runs, then the counts and the verdict.`,
+		bind: func(fs *flag.FlagSet) {
+			settings = config.BindFlags(fs)
+			opts = bindRunOptions(fs)
+		},
+		notes: configHelp,
+		exits: []exitCode{
+			{exitOK, "every MUST check passed (SHOULD failures are reported; they fail the run only with --strict)"},
+			{exitFailed, "conformance failures"},
+			{exitUsage, "usage or configuration error"},
+			{exitCannotDo, "the run could not be done: the target could not be used, every check errored or was skipped,\nno check was selected, or the run took longer than --timeout"},
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "run: unexpected arguments %q (flags come before them? see cipconform run --help)\n", fs.Args())
-		return exitUsage
+	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
+		return code
 	}
 	cfg, err := config.Load(settings, os.Getenv)
 	if err != nil {
@@ -237,15 +236,6 @@ func printProblems(w io.Writer, res *results.Results, dir string) {
 		fmt.Fprintf(w, "  %-26s %s\n", c.ID, render.Headline(c))
 	}
 }
-
-const runExitCodesHelp = `
-Exit codes:
-  0  every MUST check passed (SHOULD failures are reported; they fail the run only with --strict)
-  1  conformance failures
-  2  usage or configuration error
-  3  the run could not be done: the target could not be used, every check errored or was skipped,
-     no check was selected, or the run took longer than --timeout
-`
 
 // execute runs the selected checks of the catalogue in this process against cfg's target
 // (or a freshly started embedded reference) and writes the reports. It returns the results

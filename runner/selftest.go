@@ -59,28 +59,30 @@ type SelfTest struct {
 }
 
 func selftestVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("selftest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	reportDir := fs.String("report-dir", "reports/selftest", "write selftest.md and selftest.json to this `DIR`")
-	parallel := fs.Int("parallel", runtime.NumCPU(), "how many targets to check at once")
-	only := fs.String("only", "", "check only the targets whose names contain this `TEXT` (the reference always runs)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: cipconform selftest [flags]
-
+	var reportDir, only *string
+	var parallel *int
+	cmd := command{name: "selftest", about: `
 Proves the harness: runs the whole suite (as 'run' does, one child process per target) against
 the reference implementation, every conformant variant and every mutant (a faulty implementation;
 suites/checks/proofs.go names the checks that must catch it), then prints the mutant x check matrix.
 
 It fails when a mutant survives or a check its proof lists does not fire on it, when a check that its
 proof does not list fails on it, when any check fails on the reference or a conformant variant (a false
-alarm), or when a check of the catalogue is killed by no mutant.
-
-Flags:`)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), exitCodesHelp)
+alarm), or when a check of the catalogue is killed by no mutant.`,
+		bind: func(fs *flag.FlagSet) {
+			reportDir = fs.String("report-dir", "reports/selftest", "write selftest.md and selftest.json to this `DIR`")
+			parallel = fs.Int("parallel", runtime.NumCPU(), "how many targets to check at once")
+			only = fs.String("only", "", "check only the targets whose names contain this `TEXT` (the reference always runs)")
+		},
+		exits: []exitCode{
+			{exitOK, "every check fires on its mutants, and no false alarm"},
+			{exitFailed, "a mutant survived, a check did not fire or fired unexpectedly, a false alarm,\nor a check no mutant kills"},
+			{exitUsage, "usage error: an unknown flag or a bad value, an argument, --parallel below 1"},
+			{exitCannotDo, "the self-test could not be done: interrupted, or its reports could not be written"},
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
+		return code
 	}
 	if *parallel < 1 {
 		fmt.Fprintf(stderr, "selftest: --parallel %d: want at least 1\n", *parallel)

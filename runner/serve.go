@@ -14,32 +14,31 @@ import (
 )
 
 func serveVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free one)")
-	machines := fs.Int("machines", 64, "how many machines exist on the server")
-	pending := fs.Duration("pending", 2*time.Second, "how long a new collection stays Pending")
-	running := fs.Duration("running", 20*time.Second, "how long a collection then stays InProgress (a machine takes no new collection meanwhile)")
-	perMinute := fs.Int("per-minute", 100, "calls per minute per caller before 429 (documented: 100; -1: no limit)")
-	perHour := fs.Int("per-hour", 1500, "calls per hour per caller before 429 (documented: 1500; -1: no limit)")
-	quiet := fs.Bool("quiet", false, "do not log each request")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: cipconform serve [flags]
-
+	var addr *string
+	var machines, perMinute, perHour *int
+	var pending, running *time.Duration
+	var quiet *bool
+	cmd := command{name: "serve", about: `
 Runs the reference implementation of the contract until interrupted (SIGINT or SIGTERM), and
 prints its base URL, its machine ids and a token per role as CIP_ variables, ready to paste into
-the shell that runs the suites against it. Tokens are valid for 12 hours.
-
-Flags:`)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), exitCodesHelp)
+the shell that runs the suites against it. Tokens are valid for 12 hours.`,
+		bind: func(fs *flag.FlagSet) {
+			addr = fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free one)")
+			machines = fs.Int("machines", 64, "how many machines exist on the server")
+			pending = fs.Duration("pending", 2*time.Second, "how long a new collection stays Pending")
+			running = fs.Duration("running", 20*time.Second, "how long a collection then stays InProgress (a machine takes no new collection meanwhile)")
+			perMinute = fs.Int("per-minute", 100, "calls per minute per caller before 429 (documented: 100; -1: no limit)")
+			perHour = fs.Int("per-hour", 1500, "calls per hour per caller before 429 (documented: 1500; -1: no limit)")
+			quiet = fs.Bool("quiet", false, "do not log each request")
+		},
+		exits: []exitCode{
+			{exitOK, "the server was interrupted and stopped cleanly"},
+			{exitUsage, "usage error: an unknown flag or a bad value, an argument, --machines below 1"},
+			{exitCannotDo, "the server could not listen on --addr, or did not stop cleanly"},
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "serve: unexpected arguments %q\n", fs.Args())
-		return exitUsage
+	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
+		return code
 	}
 	if *machines < 1 {
 		fmt.Fprintf(stderr, "serve: --machines %d: want at least 1\n", *machines)
@@ -67,12 +66,4 @@ Flags:`)
 		return exitCannotDo
 	}
 	return exitOK
-}
-
-// flagExit maps a flag parsing error to an exit code: --help is not an error.
-func flagExit(err error) int {
-	if err == flag.ErrHelp {
-		return exitOK
-	}
-	return exitUsage
 }

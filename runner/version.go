@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/cipconform/cipconform/spec"
 )
 
-func versionVerb(stdout io.Writer) int {
+func versionVerb(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := command{name: "version", about: "Prints the version of cipconform and the version and digest of the embedded spec.",
+		exits: []exitCode{{exitOK, "the version was printed"}, usageError, {exitCannotDo, "the embedded spec is invalid"}}}
+	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
+		return code
+	}
 	c, err := spec.Load()
 	if err != nil {
 		fmt.Fprintf(stdout, "cipconform %s (embedded spec invalid: %v)\n", version, err)

@@ -8,10 +8,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oasdiff/oasdiff/checker"
 	"github.com/oasdiff/oasdiff/diff"
 	"github.com/oasdiff/oasdiff/load"
+
+	"github.com/cipconform/cipconform/spec"
 )
 
 // SpecChange is one change between two versions of the spec, as oasdiff names it.
@@ -23,16 +24,23 @@ type SpecChange struct {
 	Text        string `json:"text"`
 }
 
+// removals are oasdiff's rules for a path or an operation that is gone. oasdiff does not call
+// the removal of a deprecated one breaking; here it is: a client (and every check of the
+// operation) loses it all the same, and the embedded spec's one operation is deprecated.
+var removals = []string{
+	checker.APIPathRemovedWithDeprecationId, checker.APIPathRemovedWithoutDeprecationId, checker.APIPathRemovedBeforeSunsetId,
+	checker.APIRemovedWithDeprecationId, checker.APIRemovedWithoutDeprecationId, checker.APIRemovedBeforeSunsetId,
+}
+
 // SpecDiff lists the changes from the old document to the new one that matter to
-// implementers, breaking ones first.
+// implementers, breaking ones first. Both documents are loaded and validated by spec.Parse.
 func SpecDiff(oldDoc, newDoc []byte) ([]SpecChange, error) {
 	load1 := func(data []byte, name string) (*load.SpecInfo, error) {
-		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromData(data)
+		c, err := spec.Parse(data)
 		if err != nil {
-			return nil, fmt.Errorf("load %s spec: %w", name, err)
+			return nil, fmt.Errorf("%s spec: %w", name, err)
 		}
-		return &load.SpecInfo{Url: name, Spec: doc}, nil
+		return &load.SpecInfo{Url: name, Spec: c.OpenAPI()}, nil
 	}
 	s1, err := load1(oldDoc, "baseline")
 	if err != nil {
@@ -49,13 +57,21 @@ func SpecDiff(oldDoc, newDoc []byte) ([]SpecChange, error) {
 	localize := checker.NewDefaultLocalizer()
 	var changes []SpecChange
 	for _, c := range checker.CheckBackwardCompatibilityUntilLevel(checker.NewConfig(checker.GetAllChecks()), d, sources, checker.INFO) {
-		changes = append(changes, SpecChange{
+		change := SpecChange{
 			Rule:        c.GetId(),
 			Level:       c.GetLevel().String(),
 			Breaking:    c.IsBreaking(),
 			OperationID: c.GetOperationId(),
 			Text:        strings.TrimSpace(c.GetUncolorizedText(localize)),
-		})
+		}
+		if slices.Contains(removals, change.Rule) {
+			change.Breaking, change.Level = true, checker.ERR.String()
+			change.Text += fmt.Sprintf(": %s %s", c.GetOperation(), c.GetPath())
+			if change.OperationID != "" {
+				change.Text += " (" + change.OperationID + ")"
+			}
+		}
+		changes = append(changes, change)
 	}
 	slices.SortStableFunc(changes, func(a, b SpecChange) int {
 		if a.Breaking != b.Breaking {

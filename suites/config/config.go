@@ -171,9 +171,11 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 }
 
 // Load builds the configuration: defaults, then the file (from --config or CIP_CONFIG), then
-// CIP_ variables from getenv, then flags (fl may be nil). The result is validated.
+// CIP_ variables from getenv, then flags (fl may be nil). The result is validated; an error
+// names a setting as it was given: --flag, CIP_ variable or key of the file.
 func Load(fl *Flags, getenv func(string) string) (Config, error) {
 	cfg := Defaults()
+	given := names{}
 	file := getenv(EnvPrefix + "CONFIG")
 	if fl != nil && fl.file != "" {
 		file = fl.file
@@ -186,12 +188,18 @@ func Load(fl *Flags, getenv func(string) string) (Config, error) {
 		if err := decodeFile(data, &cfg); err != nil {
 			return Config{}, fmt.Errorf("config file %s: %w", file, err)
 		}
+		var keys map[string]any
+		_ = yaml.Unmarshal(data, &keys) // decodeFile has read it
+		for key := range keys {
+			given[EnvPrefix+strings.ToUpper(key)] = fmt.Sprintf("%s (in %s)", key, file)
+		}
 	}
 	for _, f := range Fields() {
 		if v := getenv(f.Env); v != "" {
 			if err := set(&cfg, f.Name, v); err != nil {
 				return Config{}, fmt.Errorf("%s: %w", f.Env, err)
 			}
+			delete(given, f.Env)
 		}
 	}
 	if fl != nil {
@@ -200,16 +208,29 @@ func Load(fl *Flags, getenv func(string) string) (Config, error) {
 				if err := set(&cfg, f.Name, *v); err != nil {
 					return Config{}, fmt.Errorf("--%s: %w", f.Flag, err)
 				}
+				given[f.Env] = "--" + f.Flag
 			}
 		}
 	}
-	if err := cfg.readSecretFiles(); err != nil {
+	if err := cfg.readSecretFiles(given); err != nil {
 		return Config{}, err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(given); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// names says how each setting was given, by its variable: "--target" for a flag, "target (in
+// cip.yaml)" for a key of the config file. A setting given as its variable, or by nobody, is
+// named by its variable.
+type names map[string]string
+
+func (n names) of(env string) string {
+	if name, ok := n[env]; ok {
+		return name
+	}
+	return env
 }
 
 func decodeFile(data []byte, cfg *Config) error {
@@ -277,53 +298,56 @@ func set(cfg *Config, name, value string) error {
 }
 
 // Validate reports the first setting that cannot work, saying what to do.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.validate(nil) }
+
+// validate is Validate, naming each setting as given says.
+func (c Config) validate(given names) error {
 	if c.Target != "" {
 		u, err := url.Parse(c.Target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%sTARGET %q: want an absolute http:// or https:// base URL, like https://staging.example.com/api", EnvPrefix, c.Target)
+			return fmt.Errorf("%s %q: want an absolute http:// or https:// base URL, like https://staging.example.com/api", given.of(EnvPrefix+"TARGET"), c.Target)
 		}
 		if u.RawQuery != "" || u.Fragment != "" {
-			return fmt.Errorf("%sTARGET %q: a base URL has no query or fragment", EnvPrefix, c.Target)
+			return fmt.Errorf("%s %q: a base URL has no query or fragment", given.of(EnvPrefix+"TARGET"), c.Target)
 		}
 		if !Admin.Configured(c) {
-			return fmt.Errorf("%s (or %s_FILE, or %s and its secret) is required with %sTARGET: %s of the target", Admin.TokenEnv(), Admin.TokenEnv(), Admin.ClientIDEnv(), EnvPrefix, Admin.Description)
+			return fmt.Errorf("%s (or %s_FILE, or %s and its secret) is required with %s: %s of the target", Admin.TokenEnv(), Admin.TokenEnv(), Admin.ClientIDEnv(), given.of(EnvPrefix+"TARGET"), Admin.Description)
 		}
 	}
-	if err := c.validateSecrets(); err != nil {
+	if err := c.validateSecrets(given); err != nil {
 		return err
 	}
 	if c.RequestTimeout <= 0 {
-		return fmt.Errorf("%sREQUEST_TIMEOUT %s: want a positive duration", EnvPrefix, c.RequestTimeout)
+		return fmt.Errorf("%s %s: want a positive duration", given.of(EnvPrefix+"REQUEST_TIMEOUT"), c.RequestTimeout)
 	}
 	if c.Concurrency < 1 {
-		return fmt.Errorf("%sCONCURRENCY %d: want at least 1 (1 runs the checks one after another)", EnvPrefix, c.Concurrency)
+		return fmt.Errorf("%s %d: want at least 1 (1 runs the checks one after another)", given.of(EnvPrefix+"CONCURRENCY"), c.Concurrency)
 	}
 	if c.MaxRPS < 0 {
-		return fmt.Errorf("%sMAX_RPS %g: want zero (no cap) or more", EnvPrefix, c.MaxRPS)
+		return fmt.Errorf("%s %g: want zero (no cap) or more", given.of(EnvPrefix+"MAX_RPS"), c.MaxRPS)
 	}
-	if err := c.validateIdentities(); err != nil {
+	if err := c.validateIdentities(given); err != nil {
 		return err
 	}
 	if c.MaxResponseBytes <= 0 {
-		return fmt.Errorf("%sMAX_RESPONSE_BYTES %d: want a positive size", EnvPrefix, c.MaxResponseBytes)
+		return fmt.Errorf("%s %d: want a positive size", given.of(EnvPrefix+"MAX_RESPONSE_BYTES"), c.MaxResponseBytes)
 	}
 	if c.ClockSkew < 0 {
-		return fmt.Errorf("%sCLOCK_SKEW %s: want zero or more", EnvPrefix, c.ClockSkew)
+		return fmt.Errorf("%s %s: want zero or more", given.of(EnvPrefix+"CLOCK_SKEW"), c.ClockSkew)
 	}
 	if c.CAFile != "" {
 		if _, err := os.Stat(c.CAFile); err != nil {
-			return fmt.Errorf("%sCA_FILE: %w", EnvPrefix, err)
+			return fmt.Errorf("%s: %w", given.of(EnvPrefix+"CA_FILE"), err)
 		}
 	}
 	seen := map[string]bool{}
 	for _, id := range c.MachineIDs {
 		if seen[id] {
-			return fmt.Errorf("%sMACHINE_IDS lists %q twice: each machine may serve one check", EnvPrefix, id)
+			return fmt.Errorf("%s lists %q twice: each machine may serve one check", given.of(EnvPrefix+"MACHINE_IDS"), id)
 		}
 		seen[id] = true
 		if id == c.UnknownMachineID {
-			return fmt.Errorf("%sUNKNOWN_MACHINE_ID %q is also in %sMACHINE_IDS", EnvPrefix, id, EnvPrefix)
+			return fmt.Errorf("%s %q is also in %s", given.of(EnvPrefix+"UNKNOWN_MACHINE_ID"), id, given.of(EnvPrefix+"MACHINE_IDS"))
 		}
 	}
 	return nil
@@ -333,14 +357,14 @@ func (c Config) Validate() error {
 // secret is redacted from reports, so a short one would mangle them (and no real one is short).
 const MinSecretLength = 8
 
-func (c Config) validateSecrets() error {
+func (c Config) validateSecrets(given names) error {
 	v := reflect.ValueOf(c)
 	for i, f := range Fields() {
 		if f.Kind != "secret" {
 			continue
 		}
 		if n := len(v.Field(i).String()); n > 0 && n < MinSecretLength {
-			return fmt.Errorf("%s is %d characters long: a real token or secret is longer; check its value", f.Env, n)
+			return fmt.Errorf("%s is %d characters long: a real token or secret is longer; check its value", given.of(f.Env), n)
 		}
 	}
 	return nil

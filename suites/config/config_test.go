@@ -182,3 +182,39 @@ func TestIdentitySettings(t *testing.T) {
 		t.Errorf("v2: %+v", cc)
 	}
 }
+
+// An error names the setting as it was given: the flag, the variable or the key of the file.
+func TestErrorsNameTheSettingAsGiven(t *testing.T) {
+	file := writeFile(t, "concurrency: 0\nmax_rps: -1\n")
+	cases := []struct {
+		name  string
+		flags []string
+		env   map[string]string
+		want  string
+		not   string
+	}{
+		{"flag", []string{"--target", "not a url"}, nil, `--target "not a url"`, "CIP_TARGET"},
+		{"flag over env", []string{"--target", "ftp://x"}, map[string]string{"CIP_TARGET": "https://ok.example"}, `--target "ftp://x"`, "CIP_TARGET"},
+		{"env", nil, map[string]string{"CIP_TARGET": "not a url"}, `CIP_TARGET "not a url"`, "--target"},
+		{"flag duration", []string{"--request-timeout", "0s"}, nil, "--request-timeout 0s", "CIP_"},
+		{"file", []string{"--config", file}, nil, "concurrency (in " + file + ") 0", "CIP_"},
+		{"env over file", []string{"--config", file}, map[string]string{"CIP_CONCURRENCY": "2"}, "max_rps (in " + file + ") -1", "CIP_"},
+		{"flag unparsable", []string{"--clock-skew", "soon"}, nil, "--clock-skew", "CIP_"},
+		{"env unparsable", nil, map[string]string{"CIP_CLOCK_SKEW": "soon"}, "CIP_CLOCK_SKEW", "--"},
+		{"flag secret", []string{"--token-admin", "short"}, nil, "--token-admin is 5 characters long", "CIP_TOKEN_ADMIN "},
+		{"flag and file of a secret", []string{"--token-admin", "long-enough-token"}, map[string]string{"CIP_TOKEN_ADMIN_FILE": file}, "--token-admin and CIP_TOKEN_ADMIN_FILE are both set", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fl := config.BindFlags(fs)
+			if err := fs.Parse(tc.flags); err != nil {
+				t.Fatal(err)
+			}
+			_, err := config.Load(fl, env(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.not != "" && strings.Contains(err.Error(), tc.not)) {
+				t.Errorf("error %v: want %q in it and not %q", err, tc.want, tc.not)
+			}
+		})
+	}
+}

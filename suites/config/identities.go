@@ -31,23 +31,24 @@ func (c *Config) secretFiles() []secretFile {
 }
 
 // readSecretFiles reads the secrets given as files; a secret given both ways is an error.
-func (c *Config) readSecretFiles() error {
+func (c *Config) readSecretFiles(given names) error {
 	for _, s := range c.secretFiles() {
 		if *s.file == "" {
 			continue
 		}
 		if *s.value != "" {
-			return fmt.Errorf("%s and %s_FILE are both set: give one", s.env, s.env)
+			return fmt.Errorf("%s and %s are both set: give one", given.of(s.env), given.of(s.env+"_FILE"))
 		}
 		data, err := os.ReadFile(*s.file)
 		if err != nil {
-			return fmt.Errorf("%s_FILE: %w", s.env, err)
+			return fmt.Errorf("%s: %w", given.of(s.env+"_FILE"), err)
 		}
 		value := strings.TrimSpace(string(data))
 		if value == "" {
-			return fmt.Errorf("%s_FILE %s is empty", s.env, *s.file)
+			return fmt.Errorf("%s %s is empty", given.of(s.env+"_FILE"), *s.file)
 		}
 		*s.value = Secret(value)
+		given[s.env] = "the content of " + given.of(s.env+"_FILE")
 		// The value now travels as the secret itself: a child process gets it through its
 		// environment, never the path and the value both.
 		*s.file = ""
@@ -94,7 +95,7 @@ func (c Config) Credentials(role string) (ClientCredentials, bool) {
 	return cc, true
 }
 
-func (c Config) validateIdentities() error {
+func (c Config) validateIdentities(given names) error {
 	usesCredentials := false
 	for _, r := range Roles {
 		s := r.In(&c)
@@ -104,11 +105,11 @@ func (c Config) validateIdentities() error {
 		token, id, secret := *s.Token, *s.ClientID, *s.ClientSecret
 		switch {
 		case token != "" && id != "":
-			return fmt.Errorf("the %s has both %s and %s: give a token or client credentials, not both", r.Name, r.TokenEnv(), r.ClientIDEnv())
+			return fmt.Errorf("the %s has both %s and %s: give a token or client credentials, not both", r.Name, given.of(r.TokenEnv()), given.of(r.ClientIDEnv()))
 		case id != "" && secret == "":
-			return fmt.Errorf("%s needs %s (or %s_FILE)", r.ClientIDEnv(), r.ClientSecretEnv(), r.ClientSecretEnv())
+			return fmt.Errorf("%s needs %s (or %s_FILE)", given.of(r.ClientIDEnv()), r.ClientSecretEnv(), r.ClientSecretEnv())
 		case id == "" && secret != "":
-			return fmt.Errorf("%s is set without %s", r.ClientSecretEnv(), r.ClientIDEnv())
+			return fmt.Errorf("%s is set without %s", given.of(r.ClientSecretEnv()), r.ClientIDEnv())
 		}
 		usesCredentials = usesCredentials || id != ""
 	}
@@ -119,11 +120,11 @@ func (c Config) validateIdentities() error {
 		return fmt.Errorf("client credentials need %sTENANT_ID (or the token endpoint in %sTOKEN_URL)", EnvPrefix, EnvPrefix)
 	}
 	if c.Resource != "" && c.Scope != "" {
-		return fmt.Errorf("give %sRESOURCE (v1 token endpoint) or %sSCOPE (v2), not both", EnvPrefix, EnvPrefix)
+		return fmt.Errorf("give %s (v1 token endpoint) or %s (v2), not both", given.of(EnvPrefix+"RESOURCE"), given.of(EnvPrefix+"SCOPE"))
 	}
 	if c.TokenURL != "" {
 		if u, err := url.Parse(c.TokenURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("%sTOKEN_URL %q: want an absolute https:// URL", EnvPrefix, c.TokenURL)
+			return fmt.Errorf("%s %q: want an absolute https:// URL", given.of(EnvPrefix+"TOKEN_URL"), c.TokenURL)
 		}
 	}
 	return nil
