@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/harness"
 )
@@ -61,7 +62,7 @@ func benchmarkWholeRun(b *testing.B, rtt time.Duration) {
 		cfg.MachineIDs = target.Machines[next*window : (next+1)*window]
 		next = (next + 1) % 512
 		start := time.Now()
-		res, code := execute(context.Background(), cfg, runOptions{reportDir: dir, runTimeout: time.Minute}, gate{}, io.Discard, io.Discard)
+		res, code := execute(context.Background(), cfg, spec.Preview2017, runOptions{reportDir: dir, runTimeout: time.Minute}, gate{}, io.Discard, io.Discard)
 		elapsed := time.Since(start)
 		if code != exitOK {
 			b.Fatalf("run exited %d: %s", code, res.Reason)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cipconform/cipconform/runner/regression"
 	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/spec"
 )
 
 func diffVerb(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -47,7 +48,12 @@ per oasdiff), fixed, still-failing, new-check, removed-check, newly-skipped, unc
 		fmt.Fprintf(stderr, "diff: %v\n", err)
 		return exitUsage
 	}
-	catalogue, err := catalogueIDs()
+	// The current run's profile says which catalogue the checks belong to.
+	profile, err := spec.LookupProfile(current.Profile.Name)
+	if err != nil {
+		profile = spec.Preview2017 // results of a harness before profiles
+	}
+	catalogue, err := catalogueIDs(profile)
 	if err != nil {
 		fmt.Fprintf(stderr, "diff: %v\n", err)
 		return exitCannotDo

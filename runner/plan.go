@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/harness"
@@ -48,7 +49,21 @@ embedded reference implementation, given the target's machine ids.`,
 		fmt.Fprintf(stderr, "plan: --label-filter: %v\n", err)
 		return exitUsage
 	}
-	catalogue, err := checks.Load()
+	profiles, err := cfg.Profiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: configuration: %v\n", err)
+		return exitUsage
+	}
+	code := exitOK
+	for _, p := range profiles {
+		code = worse(code, planProfile(ctx, cfg, p, match, stdout, stderr))
+	}
+	return code
+}
+
+// planProfile plans the run of one profile's catalogue.
+func planProfile(ctx context.Context, cfg config.Config, p spec.Profile, match types.LabelFilter, stdout, stderr io.Writer) int {
+	catalogue, err := checks.Catalogue(p)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		return exitCannotDo
@@ -59,6 +74,7 @@ embedded reference implementation, given the target's machine ids.`,
 		return exitCannotDo
 	}
 	defer sim.Close()
+	cfg.Profile = p.Name
 	simCfg := harness.TargetConfig(cfg, sim)
 	target := cfg.Target
 	heading := target
@@ -73,7 +89,7 @@ embedded reference implementation, given the target's machine ids.`,
 		}
 		simCfg.MachineIDs = cfg.MachineIDs
 	}
-	suite, err := harness.NewSuite(ctx, simCfg, catalogue)
+	suite, err := harness.NewSuite(ctx, simCfg, p, catalogue)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		return exitCannotDo
@@ -83,7 +99,7 @@ embedded reference implementation, given the target's machine ids.`,
 	if production, why := cfg.Production(); production {
 		suite.RefuseActions(why)
 	}
-	fmt.Fprintf(stdout, "# Plan: cipconform run against %s\n\n", heading)
+	fmt.Fprintf(stdout, "# Plan: cipconform run against %s\n\nProfile %s: %s.\n", heading, p.Name, p.Title)
 	fmt.Fprintf(stdout, "The catalogue needs %d machines (CIP_MACHINE_IDS has %d).\n", suite.MachinesNeeded, len(simCfg.MachineIDs))
 	planned := 0
 	for _, c := range catalogue {
@@ -98,7 +114,7 @@ embedded reference implementation, given the target's machine ids.`,
 			continue
 		}
 		for _, ex := range res.Exchanges {
-			url := strings.Replace(ex.URL, sim.BaseURL, target, 1)
+			url := strings.Replace(ex.URL, simCfg.Target, target, 1)
 			fmt.Fprintf(stdout, "- %s %s  (%s)\n", ex.Method, url, ex.Label)
 			for _, k := range []string{"Authorization", "Content-Type"} {
 				if v, ok := ex.RequestHeader[k]; ok {

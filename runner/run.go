@@ -93,8 +93,8 @@ func (o runOptions) gate() (gate, error) {
 
 // apply compares the run with the baseline, applies the ratchet and the policy, and marks
 // each check with its change and its known-failure reason.
-func (g gate) apply(res *results.Results, opts runOptions) (*regression.Report, error) {
-	catalogue, err := catalogueIDs()
+func (g gate) apply(res *results.Results, p spec.Profile, opts runOptions) (*regression.Report, error) {
+	catalogue, err := catalogueIDs(p)
 	if err != nil {
 		return nil, err
 	}
@@ -154,9 +154,9 @@ func runWarnings(cfg config.Config, res *results.Results) []string {
 	return w
 }
 
-// catalogueIDs are the IDs of every check of this harness.
-func catalogueIDs() ([]string, error) {
-	catalogue, err := checks.Load()
+// catalogueIDs are the IDs of every check of a profile's catalogue.
+func catalogueIDs(p spec.Profile) ([]string, error) {
+	catalogue, err := checks.Catalogue(p)
 	if err != nil {
 		return nil, err
 	}
@@ -210,15 +210,51 @@ Prints a line per check while it runs, then the counts and the verdict.`,
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return exitUsage
 	}
-	res, code := execute(ctx, cfg, *opts, g, stdout, stderr)
-	if res != nil && !opts.quiet {
-		printProblems(stdout, res, opts.reportDir)
-		fmt.Fprintf(stdout, "\n%d passed, %d failed, %d skipped, %d error\n", res.Counts.Passed, res.Counts.Failed, res.Counts.Skipped, res.Counts.Error)
+	profiles, err := cfg.Profiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "run: configuration: %v\n", err)
+		return exitUsage
 	}
-	if res != nil {
-		fmt.Fprintf(stdout, "%s: %s\nreports: %s\n", strings.ToUpper(res.Verdict), res.Reason, opts.reportDir)
+	if len(profiles) > 1 && g.explicit {
+		fmt.Fprintf(stderr, "run: --baseline, --known-failures and --fail-on judge one contract: give --profile (%s)\n", strings.Join(spec.ProfileNames(), " or "))
+		return exitUsage
+	}
+	code := exitOK
+	for _, p := range profiles {
+		o := *opts
+		if len(profiles) > 1 {
+			// The embedded reference speaks every profile: each gets its own reports.
+			o.reportDir = filepath.Join(opts.reportDir, p.Name)
+			fmt.Fprintf(stdout, "\n== %s: %s ==\n", p.Name, p.Title)
+		}
+		res, c := execute(ctx, cfg, p, o, g, stdout, stderr)
+		if res != nil && !opts.quiet {
+			printProblems(stdout, res, o.reportDir)
+			fmt.Fprintf(stdout, "\n%d passed, %d failed, %d skipped, %d error\n", res.Counts.Passed, res.Counts.Failed, res.Counts.Skipped, res.Counts.Error)
+		}
+		if res != nil {
+			verdict := strings.ToUpper(res.Verdict)
+			if len(profiles) > 1 {
+				verdict += " (" + p.Name + ")"
+			}
+			fmt.Fprintf(stdout, "%s: %s\nreports: %s\n", verdict, res.Reason, o.reportDir)
+		}
+		code = worse(code, c)
+		if ctx.Err() != nil {
+			break
+		}
 	}
 	return code
+}
+
+// worse is the exit code of two runs together: a usage error, then a run that could not be
+// done, then failures.
+func worse(a, b int) int {
+	rank := map[int]int{exitOK: 0, exitFailed: 1, exitCannotDo: 2, exitUsage: 3}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
 }
 
 // printProblems says in a line each why the failed checks failed, so that a person at a
@@ -240,8 +276,8 @@ func printProblems(w io.Writer, res *results.Results, dir string) {
 // execute runs the selected checks of the catalogue in this process against cfg's target
 // (or a freshly started embedded reference) and writes the reports. It returns the results
 // (nil when there are none) and the exit code.
-func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, stdout, stderr io.Writer) (*results.Results, int) {
-	catalogue, err := checks.Load()
+func execute(ctx context.Context, cfg config.Config, p spec.Profile, opts runOptions, g gate, stdout, stderr io.Writer) (*results.Results, int) {
+	catalogue, err := checks.Catalogue(p)
 	if err != nil {
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return nil, exitCannotDo
@@ -265,7 +301,7 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, st
 		progress = io.Discard
 	}
 	start := time.Now()
-	res, redact := runChecks(ctx, cfg, catalogue, selected, opts.labelFilter, progress, stderr)
+	res, redact := runChecks(ctx, cfg, p, catalogue, selected, opts.labelFilter, progress, stderr)
 	res.End = time.Now()
 	res.Start = start
 	if ctx.Err() != nil {
@@ -276,23 +312,24 @@ func execute(ctx context.Context, cfg config.Config, opts runOptions, g gate, st
 		fmt.Fprintf(stderr, "run: stopped: %s\n", why)
 		res.Stopped = why
 	}
-	contract, err := spec.Load()
+	contract, err := p.Contract()
 	if err != nil {
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return nil, exitCannotDo
 	}
-	op, err := spec.Collect()
+	op, err := p.Collect()
 	if err != nil {
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return nil, exitCannotDo
 	}
 	res.Harness = results.Harness{Version: version}
-	res.Spec = results.Spec{Version: contract.OpenAPI().Info.Version, Digest: contract.Digest(), Document: string(spec.Document())}
+	res.Spec = results.Spec{Version: contract.OpenAPI().Info.Version, Digest: contract.Digest(), Document: string(p.Document())}
+	res.Profile = results.Profile{Name: p.Name, Title: p.Title, Source: p.Source}
 	res.Strict = opts.strict
 	res.Warnings = runWarnings(cfg, res)
 	res.Coverage = results.Coverage(op, res.Checks)
 	res.Judge()
-	cmp, err := g.apply(res, opts)
+	cmp, err := g.apply(res, p, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return res, exitCannotDo
@@ -334,8 +371,8 @@ func selectChecks(catalogue []harness.Check, filter string) ([]harness.Check, er
 // selected checks, printing a line per check to progress as it ends. It returns the results
 // (a setup failure, when the target could not be used, is one of them) and the redactor of
 // every secret the run knew, tokens fetched during it included.
-func runChecks(ctx context.Context, cfg config.Config, catalogue, selected []harness.Check, labelFilter string, progress, stderr io.Writer) (*results.Results, func([]byte) []byte) {
-	suite, err := harness.NewSuite(ctx, cfg, catalogue)
+func runChecks(ctx context.Context, cfg config.Config, p spec.Profile, catalogue, selected []harness.Check, labelFilter string, progress, stderr io.Writer) (*results.Results, func([]byte) []byte) {
+	suite, err := harness.NewSuite(ctx, cfg, p, catalogue)
 	if err != nil {
 		res := results.FromRun(time.Time{}, time.Time{}, labelFilter, nil)
 		res.SetupFailure = err.Error()
@@ -346,6 +383,7 @@ func runChecks(ctx context.Context, cfg config.Config, catalogue, selected []har
 	if suite.Embedded != nil {
 		fmt.Fprintf(stderr, "No --target: checking the embedded reference implementation at %s\n", suite.Target)
 	}
+	fmt.Fprintf(stderr, "Contract: %s (%s; spec %s)\n", p.Name, p.Title, p.Source)
 	redact := redactor(suite.Client().Redactor())
 	outcomes := suite.RunChecks(ctx, selected, suite.Config.Concurrency, func(r harness.Result) {
 		line := fmt.Sprintf("%-5s %-26s %-7s %6dms  %s\n", progressWord[r.Outcome], r.Check.ID, r.Check.Level, r.Duration.Milliseconds(), r.Check.Title)
@@ -371,7 +409,7 @@ func writeReports(dir string, res *results.Results, cmp *regression.Report, reda
 		{junitFile, func() ([]byte, error) { return junitXML(res, cmp) }},
 		{htmlFile, func() ([]byte, error) { return render.HTML(res, cmp) }},
 		{summaryFile, func() ([]byte, error) { return render.Markdown(res, cmp) }},
-		{specFile, func() ([]byte, error) { return spec.Document(), nil }},
+		{specFile, func() ([]byte, error) { return []byte(res.Spec.Document), nil }},
 	}
 	errs := make([]error, len(renderers))
 	var wg sync.WaitGroup

@@ -18,6 +18,7 @@ import (
 	"github.com/cipconform/cipconform/fixtures/identity"
 	"github.com/cipconform/cipconform/fixtures/mutants"
 	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/harness"
@@ -32,7 +33,8 @@ const (
 
 // SelfTestRow is one target of the self-test and what the suite made of it.
 type SelfTestRow struct {
-	Column      string   `json:"column"` // its column in the matrix: R, C1..., M1...
+	Profile     string   `json:"profile"` // the contract the target was judged against
+	Column      string   `json:"column"`  // its column in the matrix: R, C1..., M1...
 	Name        string   `json:"name"`
 	Kind        string   `json:"kind"`
 	Description string   `json:"description"`
@@ -46,10 +48,21 @@ type SelfTestRow struct {
 	DurationMS  int64    `json:"durationMs"`
 }
 
-// SelfTest is selftest.json.
+// SelfTestReport is selftest.json: a matrix per profile.
+type SelfTestReport struct {
+	SchemaVersion string     `json:"schemaVersion"`
+	Harness       string     `json:"harness"`
+	Profiles      []SelfTest `json:"profiles"`
+	DurationMS    int64      `json:"durationMs"`
+	Passed        bool       `json:"passed"`
+}
+
+// SelfTest is the matrix of one profile: every target judged against its contract.
 type SelfTest struct {
-	SchemaVersion string        `json:"schemaVersion"`
-	Harness       string        `json:"harness"`
+	Profile string `json:"profile"`
+	// NotApplicable are the mutants whose fault cannot show in this profile's contract (their
+	// proof selects no check of its catalogue): they are not run.
+	NotApplicable []string      `json:"notApplicable,omitempty"`
 	Checks        []string      `json:"checks"`
 	Rows          []SelfTestRow `json:"rows"`
 	Unkilled      []string      `json:"unkilled"` // checks no mutant made fail
@@ -59,11 +72,11 @@ type SelfTest struct {
 }
 
 func selftestVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var reportDir, only *string
+	var reportDir, only, profile *string
 	var parallel *int
 	cmd := command{name: "selftest", about: `
-Proves the harness: runs the whole suite (as 'run' does, one child process per target) against
-the reference implementation, every conformant variant and every mutant (a faulty implementation;
+Proves the harness: runs the whole catalogue of each profile (as 'run' does, in this process)
+against the reference implementation, every conformant variant and every mutant (a faulty implementation;
 suites/checks/proofs.go names the checks that must catch it), then prints the mutant x check matrix.
 
 It fails when a mutant survives or a check its proof lists does not fire on it, when a check that its
@@ -73,6 +86,7 @@ alarm), or when a check of the catalogue is killed by no mutant.`,
 			reportDir = fs.String("report-dir", "reports/selftest", "write selftest.md and selftest.json to this `DIR`")
 			parallel = fs.Int("parallel", runtime.NumCPU(), "how many targets to check at once")
 			only = fs.String("only", "", "check only the targets whose names contain this `TEXT` (the reference always runs)")
+			profile = fs.String("profile", "", "prove the checks of this profile only (`NAME`: "+strings.Join(spec.ProfileNames(), " or ")+"); default: every profile")
 		},
 		exits: []exitCode{
 			{exitOK, "every check fires on its mutants, and no false alarm"},
@@ -88,42 +102,71 @@ alarm), or when a check of the catalogue is killed by no mutant.`,
 		fmt.Fprintf(stderr, "selftest: --parallel %d: want at least 1\n", *parallel)
 		return exitUsage
 	}
-	catalogue, err := checks.Load()
-	if err != nil {
-		fmt.Fprintf(stderr, "selftest: %v\n", err)
-		return exitCannotDo
+	profiles := spec.Profiles()
+	if *profile != "" {
+		p, err := spec.LookupProfile(*profile)
+		if err != nil {
+			fmt.Fprintf(stderr, "selftest: --profile: %v\n", err)
+			return exitUsage
+		}
+		profiles = []spec.Profile{p}
 	}
 	start := time.Now()
-	rows := selftestRows(catalogue, *only)
 	issuer, err := identity.NewIssuer()
 	if err != nil {
 		fmt.Fprintf(stderr, "selftest: %v\n", err)
 		return exitCannotDo
 	}
-	fmt.Fprintf(stdout, "Self-test: %d targets, %d checks, %d at a time\n", len(rows), len(catalogue), *parallel)
+	type work struct {
+		row       *SelfTestRow
+		profile   spec.Profile
+		catalogue []harness.Check
+	}
+	var all []work
+	report := SelfTestReport{SchemaVersion: "cipconform.selftest/v2", Harness: version}
+	catalogues := make([][]harness.Check, len(profiles))
+	rowsOf := make([][]SelfTestRow, len(profiles))
+	notApplicable := make([][]string, len(profiles))
+	for i, p := range profiles {
+		if catalogues[i], err = checks.Catalogue(p); err != nil {
+			fmt.Fprintf(stderr, "selftest: %v\n", err)
+			return exitCannotDo
+		}
+		rowsOf[i], notApplicable[i] = selftestRows(catalogues[i], *only)
+		for j := range rowsOf[i] {
+			rowsOf[i][j].Profile = p.Name
+		}
+	}
+	for i, p := range profiles {
+		for j := range rowsOf[i] {
+			all = append(all, work{&rowsOf[i][j], p, catalogues[i]})
+		}
+		fmt.Fprintf(stdout, "Self-test of %s: %d targets, %d checks\n", p.Name, len(rowsOf[i]), len(catalogues[i]))
+	}
+	fmt.Fprintf(stdout, "%d at a time\n", *parallel)
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	next := make(chan int)
+	next := make(chan work)
 	for range *parallel {
 		wg.Go(func() {
-			for i := range next {
-				row := &rows[i]
-				checkTarget(ctx, row, catalogue, issuer)
+			for w := range next {
+				row := w.row
+				checkTarget(ctx, row, w.profile, w.catalogue, issuer)
 				slices.Sort(row.Failed)
 				mu.Lock()
 				status := "ok"
 				if row.Problem != "" {
 					status = "PROBLEM: " + row.Problem
 				}
-				fmt.Fprintf(stdout, "  %-4s %-28s %2d failed  %s\n", row.Column, row.Name, len(row.Failed), status)
+				fmt.Fprintf(stdout, "  %-12s %-4s %-28s %2d failed  %s\n", row.Profile, row.Column, row.Name, len(row.Failed), status)
 				mu.Unlock()
 			}
 		})
 	}
-	for i := range rows {
+	for _, w := range all {
 		select {
-		case next <- i:
+		case next <- w:
 		case <-ctx.Done():
 		}
 	}
@@ -134,41 +177,62 @@ alarm), or when a check of the catalogue is killed by no mutant.`,
 		return exitCannotDo
 	}
 
-	st := judgeSelfTest(catalogue, rows, *only == "")
-	st.DurationMS = time.Since(start).Milliseconds()
-	matrix := selftestMarkdown(st)
-	fmt.Fprint(stdout, "\n"+matrix)
-	if err := writeSelfTest(*reportDir, st, matrix); err != nil {
+	report.Passed = true
+	var matrix strings.Builder
+	for i, p := range profiles {
+		st := judgeSelfTest(catalogues[i], rowsOf[i], *only == "")
+		st.Profile, st.NotApplicable = p.Name, notApplicable[i]
+		report.Profiles = append(report.Profiles, st)
+		report.Passed = report.Passed && st.Passed
+	}
+	report.DurationMS = time.Since(start).Milliseconds()
+	for _, st := range report.Profiles {
+		st.DurationMS = report.DurationMS
+		matrix.WriteString(selftestMarkdown(st) + "\n")
+	}
+	fmt.Fprint(stdout, "\n"+matrix.String())
+	if err := writeSelfTest(*reportDir, report, matrix.String()); err != nil {
 		fmt.Fprintf(stderr, "selftest: %v\n", err)
 		return exitCannotDo
 	}
-	bad := 0
-	for _, r := range st.Rows {
-		if r.Problem != "" {
-			bad++
+	bad, rows := 0, 0
+	for _, st := range report.Profiles {
+		for _, r := range st.Rows {
+			rows++
+			if r.Problem != "" {
+				bad++
+			}
 		}
 	}
-	fmt.Fprintf(stdout, "\nmatrix: %s\nselftest: %d passed, %d failed\n", filepath.Join(*reportDir, "selftest.md"), len(st.Rows)-bad, bad)
-	if !st.Passed {
+	fmt.Fprintf(stdout, "\nmatrix: %s\nselftest: %d passed, %d failed\n", filepath.Join(*reportDir, "selftest.md"), rows-bad, bad)
+	if !report.Passed {
 		return exitFailed
 	}
 	return exitOK
 }
 
-func selftestRows(catalogue []harness.Check, only string) []SelfTestRow {
+// selftestRows are the targets of one profile's matrix: the reference, the conformant variants
+// and the mutants whose fault can show in its contract; the names of the others are returned
+// apart.
+func selftestRows(catalogue []harness.Check, only string) ([]SelfTestRow, []string) {
 	proofs := checks.Proofs(catalogue)
+	var notApplicable []string
 	rows := []SelfTestRow{{Column: "R", Name: "reference", Kind: kindReference, Description: "the reference implementation"}}
 	for i, m := range mutants.Conformant() {
 		rows = append(rows, SelfTestRow{Column: fmt.Sprintf("C%d", i+1), Name: m.Name, Kind: kindConformant, Description: m.Description})
 	}
 	for i, m := range mutants.All() {
+		if len(proofs[m.Name]) == 0 {
+			notApplicable = append(notApplicable, m.Name)
+			continue
+		}
 		rows = append(rows, SelfTestRow{Column: fmt.Sprintf("M%d", i+1), Name: m.Name, Kind: kindMutant, Description: m.Description, Expected: proofs[m.Name]})
 	}
-	return slices.DeleteFunc(rows, func(r SelfTestRow) bool { return r.Kind != kindReference && !strings.Contains(r.Name, only) })
+	return slices.DeleteFunc(rows, func(r SelfTestRow) bool { return r.Kind != kindReference && !strings.Contains(r.Name, only) }), notApplicable
 }
 
 // checkTarget runs the catalogue against one target, in this process, and records what failed.
-func checkTarget(ctx context.Context, row *SelfTestRow, catalogue []harness.Check, issuer *identity.Issuer) {
+func checkTarget(ctx context.Context, row *SelfTestRow, p spec.Profile, catalogue []harness.Check, issuer *identity.Issuer) {
 	start := time.Now()
 	defer func() { row.DurationMS = time.Since(start).Milliseconds() }()
 	var fault embedded.Fault
@@ -182,8 +246,10 @@ func checkTarget(ctx context.Context, row *SelfTestRow, catalogue []harness.Chec
 		return
 	}
 	defer target.Close()
-	cfg := harness.TargetConfig(config.Defaults(), target)
-	suite, err := harness.NewSuite(ctx, cfg, catalogue)
+	cfg := config.Defaults()
+	cfg.Profile = p.Name
+	cfg = harness.TargetConfig(cfg, target)
+	suite, err := harness.NewSuite(ctx, cfg, p, catalogue)
 	if err != nil {
 		row.Problem = "the suite could not start: " + firstLine(err.Error())
 		return
@@ -231,7 +297,7 @@ func (row *SelfTestRow) classify() {
 }
 
 func judgeSelfTest(catalogue []harness.Check, rows []SelfTestRow, complete bool) SelfTest {
-	st := SelfTest{SchemaVersion: "cipconform.selftest/v1", Harness: version, Rows: rows}
+	st := SelfTest{Rows: rows}
 	killed := map[string]bool{}
 	for _, r := range rows {
 		if r.Problem != "" {
@@ -264,7 +330,7 @@ func selftestMarkdown(st SelfTest) string {
 	if !st.Passed {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(&b, "## cipconform self-test: %s\n\n", verdict)
+	fmt.Fprintf(&b, "## cipconform self-test of %s: %s\n\n", st.Profile, verdict)
 	fmt.Fprintf(&b, "%d targets x %d checks in %.1f s. Columns: R the reference, C conformant variants (must pass everything), M mutants (must fail exactly the checks their proof lists).\n", len(st.Rows), len(st.Checks), float64(st.DurationMS)/1000)
 	b.WriteString("Cells: `X` failed as expected, `!` failed unexpectedly, `?` expected to fail but passed, `.` passed.\n\n```\n")
 	width := 0
@@ -297,7 +363,11 @@ func selftestMarkdown(st SelfTest) string {
 		}
 		b.WriteByte('\n')
 	}
-	b.WriteString("```\n\n| column | target | kind | what it does | checks that fail |\n|---|---|---|---|---|\n")
+	b.WriteString("```\n\n")
+	if len(st.NotApplicable) > 0 {
+		fmt.Fprintf(&b, "Not run: mutants whose fault cannot show in this contract: %s.\n\n", strings.Join(st.NotApplicable, ", "))
+	}
+	b.WriteString("| column | target | kind | what it does | checks that fail |\n|---|---|---|---|---|\n")
 	for _, r := range st.Rows {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", r.Column, r.Name, r.Kind, r.Description, strings.Join(r.Failed, ", "))
 	}
@@ -310,7 +380,7 @@ func selftestMarkdown(st SelfTest) string {
 	return b.String()
 }
 
-func writeSelfTest(dir string, st SelfTest, matrix string) error {
+func writeSelfTest(dir string, st SelfTestReport, matrix string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report dir: %w", err)
 	}

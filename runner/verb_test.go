@@ -122,12 +122,12 @@ func exitCodesOf(help string) []int {
 // Removing the operation is breaking, even though the embedded spec deprecates it (oasdiff
 // alone calls the removal of a deprecated operation a change, not a breaking one).
 func TestSpecDiffReportsARemovedOperationAsBreaking(t *testing.T) {
-	doc := string(spec.Document())
+	doc := string(spec.Preview2017.Document())
 	start := strings.Index(doc, "\npaths:\n")
 	end := start + len("\npaths:\n") + regexp.MustCompile(`(?m)^\S`).FindStringIndex(doc[start+len("\npaths:\n"):])[0]
 	dir := t.TempDir()
 	oldDoc, newDoc := filepath.Join(dir, "old.yaml"), filepath.Join(dir, "new.yaml")
-	if err := os.WriteFile(oldDoc, spec.Document(), 0o600); err != nil {
+	if err := os.WriteFile(oldDoc, spec.Preview2017.Document(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(newDoc, []byte(doc[:start]+"\npaths: {}\n"+doc[end:]), 0o600); err != nil {

@@ -14,11 +14,14 @@ func versionVerb(_ context.Context, args []string, stdout, stderr io.Writer) int
 	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
 		return code
 	}
-	c, err := spec.Load()
-	if err != nil {
-		fmt.Fprintf(stdout, "cipconform %s (embedded spec invalid: %v)\n", version, err)
-		return exitCannotDo
+	fmt.Fprintf(stdout, "cipconform %s\n", version)
+	for _, p := range spec.Profiles() {
+		c, err := p.Contract()
+		if err != nil {
+			fmt.Fprintf(stdout, "profile %s: embedded spec invalid: %v\n", p.Name, err)
+			return exitCannotDo
+		}
+		fmt.Fprintf(stdout, "profile %s: spec %s %s\n", p.Name, c.OpenAPI().Info.Version, c.Digest())
 	}
-	fmt.Fprintf(stdout, "cipconform %s\nspec %s %s\n", version, c.OpenAPI().Info.Version, c.Digest())
 	return exitOK
 }

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -22,26 +21,18 @@ import (
 // OperationID is the operation this harness is about.
 const OperationID = "collectInvestigationPackage"
 
-//go:embed openapi.yaml
-var document []byte
-
-// Document returns a copy of the embedded OpenAPI document, as written.
-func Document() []byte { return slices.Clone(document) }
 
 // Contract is the loaded and validated OpenAPI document.
 type Contract struct {
 	doc    *openapi3.T
+	data   []byte
 	digest string
 	ops    map[string]*Operation
 }
 
-// Load parses and validates the embedded document the first time it is called and returns the
-// same Contract (or error) afterwards.
-var Load = sync.OnceValues(func() (*Contract, error) { return Parse(document) })
-
 // Parse loads and validates an OpenAPI document: every $ref resolved, every example checked
-// against its schema. Use Load for the embedded contract; Parse exists for other versions of it
-// (regression reports compare two).
+// against its schema. The embedded profiles parse theirs once (Profile.Contract); Parse exists
+// for other documents (a user's --spec, the baselines of regression reports).
 func Parse(data []byte) (*Contract, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(data)
@@ -55,7 +46,7 @@ func Parse(data []byte) (*Contract, error) {
 		return nil, fmt.Errorf("validate spec examples: %w", err)
 	}
 	sum := sha256.Sum256(data)
-	c := &Contract{doc: doc, digest: "sha256:" + hex.EncodeToString(sum[:]), ops: map[string]*Operation{}}
+	c := &Contract{doc: doc, data: slices.Clone(data), digest: "sha256:" + hex.EncodeToString(sum[:]), ops: map[string]*Operation{}}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if op.OperationID == "" {
@@ -67,14 +58,8 @@ func Parse(data []byte) (*Contract, error) {
 	return c, nil
 }
 
-// Collect returns the operation of the embedded contract that this harness is about.
-func Collect() (*Operation, error) {
-	c, err := Load()
-	if err != nil {
-		return nil, err
-	}
-	return c.Operation(OperationID)
-}
+// Document returns the document as written.
+func (c *Contract) Document() []byte { return slices.Clone(c.data) }
 
 // Digest identifies the document: "sha256:" and the hex digest of its bytes.
 func (c *Contract) Digest() string { return c.digest }

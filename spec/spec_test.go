@@ -14,7 +14,7 @@ import (
 
 func operation(t *testing.T) *spec.Operation {
 	t.Helper()
-	c, err := spec.Load()
+	c, err := spec.Preview2017.Contract()
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -26,7 +26,7 @@ func operation(t *testing.T) *spec.Operation {
 }
 
 func TestLoadValidatesTheDocument(t *testing.T) {
-	c, err := spec.Load()
+	c, err := spec.Preview2017.Contract()
 	if err != nil {
 		t.Fatalf("the embedded spec does not load: %v", err)
 	}
@@ -54,9 +54,9 @@ func TestLoadValidatesTheDocument(t *testing.T) {
 func TestParseRejectsAnInvalidDocument(t *testing.T) {
 	cases := map[string]string{
 		"not yaml":       "{{{",
-		"bad example":    strings.Replace(string(spec.Document()), "id: c9042f9b-8483-4526-87b5-35e4c2532223", "id: 42", 1),
-		"non-uuid id":    strings.Replace(string(spec.Document()), "id: c9042f9b-8483-4526-87b5-35e4c2532223", "id: not-a-guid", 1),
-		"unresolved ref": strings.Replace(string(spec.Document()), "#/components/schemas/MachineAction", "#/components/schemas/Nope", 1),
+		"bad example":    strings.Replace(string(spec.Preview2017.Document()), "id: c9042f9b-8483-4526-87b5-35e4c2532223", "id: 42", 1),
+		"non-uuid id":    strings.Replace(string(spec.Preview2017.Document()), "id: c9042f9b-8483-4526-87b5-35e4c2532223", "id: not-a-guid", 1),
+		"unresolved ref": strings.Replace(string(spec.Preview2017.Document()), "#/components/schemas/MachineAction", "#/components/schemas/Nope", 1),
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {

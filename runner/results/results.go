@@ -38,6 +38,7 @@ type Results struct {
 	SchemaVersion string    `json:"schemaVersion"`
 	Harness       Harness   `json:"harness"`
 	Spec          Spec      `json:"spec"`
+	Profile       Profile   `json:"profile"`
 	Target        string    `json:"target"`
 	Embedded      bool      `json:"embeddedReference"`
 	LabelFilter   string    `json:"labelFilter,omitempty"`
@@ -74,6 +75,13 @@ type Spec struct {
 	Version  string `json:"version"`
 	Digest   string `json:"digest"`
 	Document string `json:"document,omitempty"` // the OpenAPI document, as embedded
+}
+
+// Profile names the contract the run judged the target against.
+type Profile struct {
+	Name   string `json:"name"`
+	Title  string `json:"title"`
+	Source string `json:"source"` // "embedded", or the --spec file
 }
 
 // Counts are the checks per outcome.

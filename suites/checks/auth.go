@@ -21,7 +21,7 @@ func authChecks(op *spec.Operation) []harness.Check {
 		{"CIP-AUTH-004", "A garbage Bearer token gets 401", garbageToken, harness.Must, nil},
 		{"CIP-AUTH-005", "The admin token with its last characters altered gets 401", alteredToken, harness.Must, nil},
 		{"CIP-AUTH-006", "An expired token gets 401", expiredToken, harness.Must, []harness.Role{harness.Expired}},
-		{"CIP-AUTH-007", "A valid identity without the Security administrator or Global admin role gets 403", readerToken, harness.Must, []harness.Role{harness.Reader}},
+		{"CIP-AUTH-007", "A valid identity without the permission to collect gets 403", readerToken, harness.Must, []harness.Role{harness.Reader}},
 		{"CIP-AUTH-008", "Authentication is judged before the body: no token and malformed JSON get 401", noTokenBadBody, harness.Should, nil},
 		{"CIP-AUTH-009", "Permission is judged before the body: the reader without Comment gets 403", readerBadBody, harness.Should, []harness.Role{harness.Reader}},
 	}

@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"github.com/cipconform/cipconform/spec"
 	"testing"
 
 	"github.com/cipconform/cipconform/fixtures/embedded"
@@ -13,7 +14,7 @@ import (
 // BenchmarkReadOnlyChecks measures the harness running every read-only check (the ones that can
 // repeat on the same machines) against the embedded reference over loopback.
 func BenchmarkReadOnlyChecks(b *testing.B) {
-	all, err := checks.Load()
+	all, err := checks.Catalogue(spec.Preview2017)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -22,7 +23,7 @@ func BenchmarkReadOnlyChecks(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer target.Close()
-	s, err := harness.NewSuite(context.Background(), harness.TargetConfig(config.Defaults(), target), all)
+	s, err := harness.NewSuite(context.Background(), harness.TargetConfig(config.Defaults(), target), spec.Preview2017, all)
 	if err != nil {
 		b.Fatal(err)
 	}

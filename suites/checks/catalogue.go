@@ -4,27 +4,53 @@
 package checks
 
 import (
+	"slices"
+
 	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/harness"
 )
 
-// Catalogue returns every check, in a stable order (the order machines are assigned in).
-func Catalogue(op *spec.Operation) []harness.Check {
-	var all []harness.Check
-	all = append(all, createChecks(op)...)
-	all = append(all, stateChecks(op)...)
-	all = append(all, authChecks(op)...)
-	all = append(all, bodyChecks(op)...)
-	all = append(all, routingChecks(op)...)
-	all = append(all, errorCodeChecks(op)...)
-	return all
-}
-
-// Load returns the catalogue of the embedded spec.
-func Load() ([]harness.Check, error) {
-	op, err := spec.Collect()
+// Catalogue returns every check that applies to a profile, in a stable order (the order
+// machines are assigned in). The checks read the profile's document (the schema-derived
+// ones) and its facts (the initial statuses, the update-time property, the answer to another
+// method), never its name.
+func Catalogue(p spec.Profile) ([]harness.Check, error) {
+	op, err := p.Collect()
 	if err != nil {
 		return nil, err
 	}
-	return Catalogue(op), nil
+	var all []harness.Check
+	all = append(all, createChecks(op, p)...)
+	all = append(all, stateChecks(op)...)
+	all = append(all, authChecks(op)...)
+	all = append(all, bodyChecks(op)...)
+	all = append(all, routingChecks(op, p)...)
+	all = append(all, errorCodeChecks(op, p)...)
+	for i := range all {
+		all[i].Profiles = []string{p.Name}
+	}
+	return all, nil
+}
+
+// Everything lists every check of every embedded profile once, in catalogue order, each with
+// the profiles it applies to; the first profile's title and element stand for the others.
+func Everything() ([]harness.Check, error) {
+	var all []harness.Check
+	index := map[string]int{}
+	for _, p := range spec.Profiles() {
+		catalogue, err := Catalogue(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range catalogue {
+			if i, ok := index[c.ID]; ok {
+				all[i].Profiles = append(all[i].Profiles, p.Name)
+				continue
+			}
+			index[c.ID] = len(all)
+			c.Profiles = slices.Clone(c.Profiles)
+			all = append(all, c)
+		}
+	}
+	return all, nil
 }

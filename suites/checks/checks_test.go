@@ -16,7 +16,7 @@ import (
 
 func catalogue(t *testing.T) []harness.Check {
 	t.Helper()
-	c, err := checks.Load()
+	c, err := checks.Catalogue(spec.Preview2017)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func run(t *testing.T, fault embedded.Fault) map[harness.Outcome][]string {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	s, err := harness.NewSuite(context.Background(), harness.TargetConfig(config.Defaults(), target), all)
+	s, err := harness.NewSuite(context.Background(), harness.TargetConfig(config.Defaults(), target), spec.Preview2017, all)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,19 +103,19 @@ func TestMutantsAreNamedAndDescribed(t *testing.T) {
 
 // The body checks follow the spec: another required property brings its own checks.
 func TestBodyChecksAreDerivedFromTheSpec(t *testing.T) {
-	doc := strings.Replace(string(spec.Document()), "      required: [Comment]\n", "      required: [Comment, Severity]\n", 1)
+	doc := strings.Replace(string(spec.Preview2017.Document()), "      required: [Comment]\n", "      required: [Comment, Severity]\n", 1)
 	doc = strings.Replace(doc, "        Comment:\n          type: string\n", "        Severity:\n          type: integer\n        Comment:\n          type: string\n", 1)
 	doc = strings.Replace(doc, "              Comment: Collect forensics due to alert 1234\n", "              Comment: Collect forensics due to alert 1234\n              Severity: 3\n", 1)
-	c, err := spec.Parse([]byte(doc))
+	p, err := spec.Preview2017.WithDocument("severity.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := c.Operation(spec.OperationID)
+	catalogue, err := checks.Catalogue(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids := map[string]bool{}
-	for _, check := range checks.Catalogue(op) {
+	for _, check := range catalogue {
 		ids[check.ID] = true
 	}
 	for _, id := range []string{"CIP-BODY-SEVERITY-MISSING", "CIP-BODY-SEVERITY-STRING", "CIP-BODY-SEVERITY-NULL", "CIP-BODY-SEVERITY-CASE", "CIP-BODY-COMMENT-MISSING"} {

@@ -50,6 +50,8 @@ type Config struct {
 	Target           string   `yaml:"target" help:"base URL that replaces the spec's server, e.g. https://staging.example.com/api; empty: the embedded reference implementation"`
 	MachineIDs       []string `yaml:"machine_ids" help:"comma-separated ids of machines that exist on the target; each check that creates an action gets machines of its own"`
 	UnknownMachineID string   `yaml:"unknown_machine_id" help:"a machine id that does not exist on the target (default: a random id)"`
+	Profile          string   `yaml:"profile" help:"the contract to judge the target against: preview-2017 (the seed's 2017 API) or mde (today's Defender for Endpoint API); default: told by the target's base path (/testwdatppreview or /api) or host; without a target, run checks both"`
+	Spec             string   `yaml:"spec" help:"your own OpenAPI document for the same operation (found by operationId); the schema-derived checks follow it; needs a profile (given or told by the target) for the facts a schema cannot say"`
 
 	TokenAdmin           Secret `yaml:"token_admin" help:"bearer token of a Security Administrator"`
 	TokenAdminFile       string `yaml:"token_admin_file" help:"file holding the Security Administrator's token"`
@@ -313,6 +315,9 @@ func (c Config) validate(given names) error {
 		if !Admin.Configured(c) {
 			return fmt.Errorf("%s (or %s_FILE, or %s and its secret) is required with %s: %s of the target", Admin.TokenEnv(), Admin.TokenEnv(), Admin.ClientIDEnv(), given.of(EnvPrefix+"TARGET"), Admin.Description)
 		}
+	}
+	if _, err := c.Profiles(); err != nil {
+		return err
 	}
 	if err := c.validateSecrets(given); err != nil {
 		return err

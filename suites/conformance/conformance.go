@@ -12,6 +12,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/harness"
@@ -29,8 +30,23 @@ const (
 var (
 	configSource = func() (config.Config, error) { return config.Defaults(), nil }
 	suite        *harness.Suite
-	catalogue    = mustCatalogue()
+	profile      = treeProfile()
+	catalogue    = mustCatalogue(profile)
 )
+
+// treeProfile is the contract whose catalogue the tree holds. Ginkgo builds the tree before
+// it parses flags, so the profile comes from the environment: CIP_PROFILE, CIP_SPEC, or what
+// CIP_TARGET's base path tells; with none, the first embedded profile (the 2017 preview). A
+// configuration error shows in BeforeSuite, where the whole configuration is loaded.
+func treeProfile() spec.Profile {
+	cfg := config.Defaults()
+	cfg.Profile, cfg.Spec, cfg.Target = os.Getenv(config.EnvPrefix+"PROFILE"), os.Getenv(config.EnvPrefix+"SPEC"), os.Getenv(config.EnvPrefix+"TARGET")
+	p, err := cfg.OneProfile()
+	if err != nil {
+		return spec.Preview2017
+	}
+	return p
+}
 
 // Redact removes from s every secret the suite knows, tokens fetched during the run included.
 func Redact(s string) string {
@@ -43,8 +59,8 @@ func Redact(s string) string {
 // Use sets where the configuration comes from; call it before RunSpecs.
 func Use(source func() (config.Config, error)) { configSource = source }
 
-func mustCatalogue() []harness.Check {
-	c, err := checks.Load()
+func mustCatalogue(p spec.Profile) []harness.Check {
+	c, err := checks.Catalogue(p)
 	if err != nil {
 		panic(fmt.Sprintf("cipconform: the check catalogue cannot be built: %v", err))
 	}
@@ -59,7 +75,14 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	if cfg.Insecure {
 		fmt.Fprintln(os.Stderr, "WARNING: TLS certificate verification is OFF (CIP_INSECURE): the target's identity is not checked.")
 	}
-	s, err := harness.NewSuite(ctx, cfg, catalogue)
+	p, err := cfg.OneProfile()
+	if err != nil {
+		Fail("configuration: " + err.Error())
+	}
+	if p.Name != profile.Name || p.Source != profile.Source {
+		Fail(fmt.Sprintf("configuration: the specs were built for the %s profile (%s), but the configuration says %s (%s): Ginkgo builds its tree before flags are read, so give the profile, the target and --spec as CIP_PROFILE, CIP_TARGET and CIP_SPEC", profile.Name, profile.Source, p.Name, p.Source))
+	}
+	s, err := harness.NewSuite(ctx, cfg, p, catalogue)
 	if err != nil {
 		Fail(err.Error())
 	}

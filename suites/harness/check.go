@@ -64,6 +64,8 @@ type Info struct {
 	Level   Level        `json:"level"`
 	Safety  Safety       `json:"safety"`
 	Kind    Kind         `json:"kind"`
+	// Profiles are the contracts the check applies to (spec.Profile names).
+	Profiles []string `json:"profiles,omitempty"`
 }
 
 // Check is one entry of the catalogue: what is verified, where the spec says so, and how.
@@ -100,6 +102,7 @@ type Env struct {
 	Ctx            context.Context
 	Check          Check
 	Op             *spec.Operation
+	Profile        spec.Profile
 	Config         config.Config
 	Machines       []string // the check's own, len(Machines) == Check.Machines
 	ProbeMachine   string   // an existing machine for read-only checks

@@ -123,7 +123,7 @@ func TestAnUnreachableTargetFailsTheSuiteAtOnce(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Target, cfg.TokenAdmin = "http://"+addr+"/api", token
 	start := time.Now()
-	_, err = harness.NewSuite(context.Background(), cfg, nil)
+	_, err = harness.NewSuite(context.Background(), cfg, spec.Preview2017, nil)
 	if err == nil || !strings.Contains(err.Error(), "cannot reach target") {
 		t.Errorf("error %v", err)
 	}
@@ -180,7 +180,7 @@ func suiteFor(t *testing.T) *harness.Suite {
 	t.Cleanup(target.Close)
 	cfg := config.Defaults()
 	cfg.Target, cfg.TokenAdmin = target.URL, token
-	s, err := harness.NewSuite(context.Background(), cfg, nil)
+	s, err := harness.NewSuite(context.Background(), cfg, spec.Preview2017, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestConformToOperationListsEveryViolation(t *testing.T) {
 	}))
 	defer target.Close()
 	ex := client(t, nil).Do(context.Background(), post(target.URL))
-	c, err := spec.Load()
+	c, err := spec.Preview2017.Contract()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,9 @@ package harness
 
 import (
 	"fmt"
-	"text/template"
 	"slices"
 	"strings"
+	"text/template"
 
 	"github.com/onsi/gomega/gcustom"
 	"github.com/onsi/gomega/types"

@@ -3,6 +3,7 @@ package harness_test
 import (
 	"context"
 	"encoding/pem"
+	"github.com/cipconform/cipconform/spec"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -121,7 +122,7 @@ func TestTLSWithAPrivateCA(t *testing.T) {
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	catalogue, err := checks.Load()
+	catalogue, err := checks.Catalogue(spec.Preview2017)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +132,11 @@ func TestTLSWithAPrivateCA(t *testing.T) {
 		*role.In(&cfg).Token = config.Secret(role.Minted(tokens))
 	}
 
-	if _, err := harness.NewSuite(context.Background(), cfg, catalogue); err == nil || !strings.Contains(err.Error(), "CIP_CA_FILE") {
+	if _, err := harness.NewSuite(context.Background(), cfg, spec.Preview2017, catalogue); err == nil || !strings.Contains(err.Error(), "CIP_CA_FILE") {
 		t.Errorf("an untrusted certificate: %v", err)
 	}
 	cfg.CAFile = caFile
-	s, err := harness.NewSuite(context.Background(), cfg, catalogue)
+	s, err := harness.NewSuite(context.Background(), cfg, spec.Preview2017, catalogue)
 	if err != nil {
 		t.Fatal(err)
 	}

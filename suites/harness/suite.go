@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"golang.org/x/oauth2"
@@ -21,6 +22,8 @@ type Suite struct {
 	Config config.Config
 	Target string
 	Op     *spec.Operation
+	// Profile is the contract judged: its document and the facts a schema cannot say.
+	Profile spec.Profile
 	// MachinesNeeded is how many machines the catalogue needs: one per machine that a
 	// creates-action check asks for, plus the probe machine of the read-only checks.
 	MachinesNeeded int
@@ -59,12 +62,15 @@ func (s *Suite) do(ctx context.Context, r Request) *Exchange {
 // NewSuite prepares a run of checks against the configured target, or against a freshly
 // started embedded reference when none is configured. It fails fast, saying so, when the
 // target cannot be reached.
-func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, error) {
-	op, err := spec.Collect()
+//
+// The profile is the contract the checks judge by (its document and facts); the checks are
+// the catalogue of that profile.
+func NewSuite(ctx context.Context, cfg config.Config, profile spec.Profile, checks []Check) (*Suite, error) {
+	op, err := profile.Collect()
 	if err != nil {
 		return nil, err
 	}
-	s := &Suite{Op: op}
+	s := &Suite{Op: op, Profile: profile}
 	s.MachinesNeeded = 1
 	for _, c := range checks {
 		s.MachinesNeeded += c.Machines
@@ -75,6 +81,7 @@ func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, e
 			return nil, fmt.Errorf("start the embedded reference: %w", err)
 		}
 		s.Embedded = t
+		cfg.Profile = profile.Name
 		cfg = TargetConfig(cfg, t)
 	}
 	s.Config = cfg
@@ -97,8 +104,9 @@ func NewSuite(ctx context.Context, cfg config.Config, checks []Check) (*Suite, e
 	return s, nil
 }
 
-// TargetConfig points a configuration at an embedded target: its URL, machines and tokens
-// (client credentials, which the embedded target has no use for, are dropped).
+// TargetConfig points a configuration at an embedded target: its URL (for the configuration's
+// profile; the preview without one), machines and tokens (client credentials, which the
+// embedded target has no use for, are dropped).
 func TargetConfig(cfg config.Config, t *embedded.Target) config.Config {
 	for _, role := range config.Roles {
 		s := role.In(&cfg)
@@ -108,6 +116,9 @@ func TargetConfig(cfg config.Config, t *embedded.Target) config.Config {
 		*s.Token = config.Secret(role.Minted(t.Tokens))
 	}
 	cfg.Target = t.BaseURL
+	if p, err := spec.LookupProfile(cfg.Profile); err == nil {
+		cfg.Target = strings.TrimSuffix(t.BaseURL, embedded.BasePath) + p.BasePath
+	}
 	cfg.MachineIDs = t.Machines
 	return cfg
 }
@@ -190,6 +201,7 @@ func (s *Suite) Env(ctx context.Context, c Check, hooks Hooks) *Env {
 		Ctx:            ctx,
 		Check:          c,
 		Op:             s.Op,
+		Profile:        s.Profile,
 		Config:         s.Config,
 		Machines:       s.allocation[c.ID],
 		ProbeMachine:   s.probe,
