@@ -72,14 +72,7 @@ per oasdiff), fixed, still-failing, new-check, removed-check, newly-skipped, unc
 	printComparison(stdout, cmp)
 	regression.Gate(current, cmp, rat, policy, current.Strict)
 	fmt.Fprintf(stdout, "\n%s: %s\n", current.Verdict, current.Reason)
-	switch current.Verdict {
-	case results.VerdictPassed:
-		return exitOK
-	case results.VerdictFailed:
-		return exitFailed
-	default:
-		return exitCannotDo
-	}
+	return verdictExit(current)
 }
 
 func printComparison(w io.Writer, cmp *regression.Report) {

@@ -35,15 +35,16 @@ const (
 
 // runOptions are the flags of `run` beyond the configuration.
 type runOptions struct {
-	labelFilter    string
-	reportDir      string
-	quiet          bool
-	strict         bool
-	runTimeout     time.Duration
-	baseline       string
-	failOn         string
-	knownFailures  string
-	updateBaseline bool
+	labelFilter     string
+	reportDir       string
+	quiet           bool
+	strict          bool
+	runTimeout      time.Duration
+	baseline        string
+	failOn          string
+	knownFailures   string
+	updateBaseline  bool
+	allowIncomplete bool
 }
 
 func bindRunOptions(fs *flag.FlagSet) *runOptions {
@@ -56,6 +57,7 @@ func bindRunOptions(fs *flag.FlagSet) *runOptions {
 	fs.StringVar(&o.baseline, "baseline", "", "compare with the results.json of an earlier run `FILE`: regressions, fixes, spec changes")
 	fs.StringVar(&o.failOn, "fail-on", "", "what fails the run: regression, failure or none (default: regression with --baseline, else failure)")
 	fs.StringVar(&o.knownFailures, "known-failures", "", "YAML `FILE` of accepted failures, each with a reason; they do not fail the run")
+	fs.BoolVar(&o.allowIncomplete, "allow-incomplete", false, "exit 0 when nothing failed although MUST checks did not run for want of machines or identities (the verdict still says incomplete)")
 	fs.BoolVar(&o.updateBaseline, "update-baseline", false, "rewrite --known-failures to this run's failures, keeping their reasons")
 	return o
 }
@@ -194,7 +196,7 @@ Prints a line per check while it runs, then the counts and the verdict.`,
 			{exitOK, "every MUST check passed (SHOULD failures are reported; they fail the run only with --strict)"},
 			{exitFailed, "conformance failures"},
 			{exitUsage, "usage or configuration error"},
-			{exitCannotDo, "the run could not be done: the target could not be used, every check errored or was skipped,\nno check was selected, or the run took longer than --timeout"},
+			{exitCannotDo, "the run could not be done: the target could not be used, every check errored or was skipped,\nno check was selected, the run took longer than --timeout, or it is incomplete: MUST checks\ndid not run for want of machines or identities (--allow-incomplete exits 0 then)"},
 		},
 	}
 	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
@@ -325,7 +327,7 @@ func execute(ctx context.Context, cfg config.Config, p spec.Profile, opts runOpt
 	res.Harness = results.Harness{Version: version}
 	res.Spec = results.Spec{Version: contract.OpenAPI().Info.Version, Digest: contract.Digest(), Document: string(p.Document())}
 	res.Profile = results.Profile{Name: p.Name, Title: p.Title, Source: p.Source}
-	res.Strict = opts.strict
+	res.Strict, res.AllowIncomplete, res.CatalogueSize = opts.strict, opts.allowIncomplete, len(catalogue)
 	res.Warnings = runWarnings(cfg, res)
 	res.Coverage = results.Coverage(op, res.Checks)
 	res.Judge()
@@ -341,13 +343,18 @@ func execute(ctx context.Context, cfg config.Config, p spec.Profile, opts runOpt
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return res, exitCannotDo
 	}
-	switch res.Verdict {
-	case results.VerdictPassed:
-		return res, exitOK
-	case results.VerdictFailed:
-		return res, exitFailed
+	return res, verdictExit(res)
+}
+
+// verdictExit is the exit code of a verdict: incomplete exits 3 unless --allow-incomplete.
+func verdictExit(res *results.Results) int {
+	switch {
+	case res.Verdict == results.VerdictPassed, res.Verdict == results.VerdictIncomplete && res.AllowIncomplete:
+		return exitOK
+	case res.Verdict == results.VerdictFailed:
+		return exitFailed
 	default:
-		return res, exitCannotDo
+		return exitCannotDo
 	}
 }
 

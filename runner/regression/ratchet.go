@@ -219,6 +219,9 @@ func Gate(res *results.Results, cmp *Report, rat *RatchetReport, policy Policy, 
 		res.Verdict, res.Reason = results.VerdictFailed, strings.Join(reasons, "; ")
 		return
 	}
+	if res.Verdict == results.VerdictIncomplete {
+		return // nothing blocks, but what did not run stays said
+	}
 	res.Verdict = results.VerdictPassed
 	res.Reason = fmt.Sprintf("no check fails the run under --fail-on %s (%d passed, %d failed, %d accepted as known failures)", policy, res.Counts.Passed, res.Counts.Failed+res.Counts.Error, known)
 	if cmp != nil {

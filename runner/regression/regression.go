@@ -22,11 +22,14 @@ const (
 	NewlySkipped      Class = "newly-skipped"
 	Unchanged         Class = "unchanged"
 	NotRun            Class = "not-run" // in the baseline and the catalogue, but not selected this time
+	// NotJudged: the check ended in an error this time (the target could not be used, a machine
+	// was busy): an environment problem to fix, never a regression.
+	NotJudged         Class = "not-judged"
 	classOrderUnknown       = 99
 )
 
 // order puts what a release manager must act on first.
-var order = []Class{Regression, NewlySkipped, ExpectedBySpec, NewCheck, StillFailing, Fixed, RemovedCheck, NotRun, Unchanged}
+var order = []Class{Regression, NotJudged, NewlySkipped, ExpectedBySpec, NewCheck, StillFailing, Fixed, RemovedCheck, NotRun, Unchanged}
 
 // Classes lists every class, in the order a release manager reads them.
 func Classes() []Class { return slices.Clone(order) }
@@ -93,6 +96,8 @@ func Compare(baseline, current *results.Results, catalogue []string) *Report {
 		switch {
 		case !existed:
 			d.Class = NewCheck
+		case c.Outcome == results.Errored:
+			d.Class = NotJudged
 		case failing(c.Outcome) && !failing(b.Outcome):
 			d.Class = Regression
 			if change := r.explain(c.Element.String()); change != nil {

@@ -6,6 +6,7 @@ package results
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -31,6 +32,9 @@ const (
 	VerdictPassed = "passed" // every MUST check passed (and every SHOULD check, with --strict)
 	VerdictFailed = "failed" // a check failed
 	VerdictError  = "error"  // the run could not be done, or proved nothing
+	// VerdictIncomplete: nothing failed, but MUST checks did not run for want of what they
+	// need (machines, an identity); exit 3 unless --allow-incomplete.
+	VerdictIncomplete = "incomplete"
 )
 
 // Results is results.json.
@@ -43,6 +47,10 @@ type Results struct {
 	Embedded      bool      `json:"embeddedReference"`
 	LabelFilter   string    `json:"labelFilter,omitempty"`
 	Strict        bool      `json:"strict"`
+	// CatalogueSize is how many checks the profile's catalogue has (a label filter may select
+	// fewer); AllowIncomplete is --allow-incomplete.
+	CatalogueSize   int  `json:"catalogueSize,omitempty"`
+	AllowIncomplete bool `json:"allowIncomplete,omitempty"`
 	Config        any       `json:"config"` // the configuration, secrets redacted
 	Start         time.Time `json:"start"`
 	End           time.Time `json:"end"`
@@ -105,6 +113,10 @@ type CheckResult struct {
 	Change string `json:"change,omitempty"`
 	// KnownFailure is the reason the known-failures file gives for accepting this failure.
 	KnownFailure string `json:"knownFailure,omitempty"`
+	// Missing names the setting whose absence skipped the check (CIP_TOKEN_READER,
+	// CIP_MACHINE_IDS); Refused marks a check skipped because the target is production.
+	Missing string `json:"missing,omitempty"`
+	Refused bool   `json:"refused,omitempty"`
 }
 
 // FromRun builds the results of a run from the checks' typed outcomes, in ID order.
@@ -120,7 +132,8 @@ func FromRun(start, end time.Time, labelFilter string, outcomes []harness.Result
 // FromResult is the record of one check's outcome: its violations and curl commands are
 // those of its exchanges, in order.
 func FromResult(o harness.Result) CheckResult {
-	c := CheckResult{Info: o.Check, Outcome: o.Outcome, Message: o.Message, DurationMS: o.Duration.Milliseconds(), Exchanges: o.Exchanges}
+	c := CheckResult{Info: o.Check, Outcome: o.Outcome, Message: o.Message, DurationMS: o.Duration.Milliseconds(), Exchanges: o.Exchanges,
+		Missing: o.Missing, Refused: o.Refused}
 	for _, ex := range o.Exchanges {
 		c.Violations = append(c.Violations, ex.Violations...)
 		c.Curl = append(c.Curl, ex.Curl)
@@ -132,7 +145,15 @@ func FromResult(o harness.Result) CheckResult {
 func (r *Results) Judge() {
 	r.Counts = Counts{}
 	var mustFailed, shouldFailed []string
+	missing := map[string][]string{} // setting -> the MUST checks it would have run
+	refused := 0
 	for _, c := range r.Checks {
+		if c.Outcome == Skipped && c.Missing != "" && c.Level == harness.Must {
+			missing[c.Missing] = append(missing[c.Missing], c.ID)
+		}
+		if c.Outcome == Skipped && c.Refused {
+			refused++
+		}
 		switch c.Outcome {
 		case Passed:
 			r.Counts.Passed++
@@ -167,6 +188,16 @@ func (r *Results) Judge() {
 		r.Verdict, r.Reason = VerdictError, "every check that ran ended in an error: the target could not be used"
 	case r.Counts.Error > 0:
 		r.Verdict, r.Reason = VerdictError, fmt.Sprintf("%d check(s) could not be completed (errors): the result is incomplete", r.Counts.Error)
+	case len(missing) > 0:
+		var needs []string
+		for _, setting := range slices.Sorted(maps.Keys(missing)) {
+			ids := missing[setting]
+			needs = append(needs, fmt.Sprintf("%d MUST check(s) need %s (%s)", len(ids), setting, strings.Join(ids, ", ")))
+		}
+		r.Verdict, r.Reason = VerdictIncomplete, fmt.Sprintf("nothing failed, but not every MUST check ran: %s", strings.Join(needs, "; "))
+		if r.AllowIncomplete {
+			r.Reason += " (accepted: --allow-incomplete)"
+		}
 	default:
 		r.Verdict, r.Reason = VerdictPassed, fmt.Sprintf("every MUST check passed (%d passed", r.Counts.Passed)
 		if len(shouldFailed) > 0 {
@@ -176,6 +207,12 @@ func (r *Results) Judge() {
 			r.Reason += fmt.Sprintf("; %d skipped", r.Counts.Skipped)
 		}
 		r.Reason += ")"
+		if r.CatalogueSize > len(r.Checks) {
+			r.Reason += fmt.Sprintf("; a subset: %d of the %d checks, chosen by --label-filter %q", len(r.Checks), r.CatalogueSize, r.LabelFilter)
+		}
+		if refused > 0 {
+			r.Reason += fmt.Sprintf("; %d checks that create actions refused (production)", refused)
+		}
 	}
 }
 

@@ -27,6 +27,10 @@ func TestJudge(t *testing.T) {
 		{"all skipped", results.Results{Checks: []results.CheckResult{check("A", "MUST", "skipped")}}, "error", "every one of the 1 checks was skipped"},
 		{"all errored", results.Results{Checks: []results.CheckResult{check("A", "MUST", "error")}}, "error", "every check that ran ended in an error"},
 		{"some errored", results.Results{Checks: []results.CheckResult{check("A", "MUST", "error"), check("B", "MUST", "passed")}}, "error", "incomplete"},
+		{"MUST check without an identity", results.Results{Checks: []results.CheckResult{check("A", "MUST", "passed"), {Info: harness.Info{ID: "B", Level: harness.Must}, Outcome: harness.Skipped, Missing: "CIP_TOKEN_READER"}}}, "incomplete", "1 MUST check(s) need CIP_TOKEN_READER (B)"},
+		{"SHOULD check without an identity", results.Results{Checks: []results.CheckResult{check("A", "MUST", "passed"), {Info: harness.Info{ID: "B", Level: harness.Should}, Outcome: harness.Skipped, Missing: "CIP_TOKEN_READER"}}}, "passed", "1 skipped"},
+		{"refused on production", results.Results{Checks: []results.CheckResult{check("A", "MUST", "passed"), {Info: harness.Info{ID: "B", Level: harness.Must}, Outcome: harness.Skipped, Refused: true}}}, "passed", "1 checks that create actions refused"},
+		{"a label filter's subset", results.Results{CatalogueSize: 45, LabelFilter: "safety:read-only", Checks: []results.CheckResult{check("A", "MUST", "passed")}}, "passed", "a subset: 1 of the 45 checks"},
 		{"failure beats error", results.Results{Checks: []results.CheckResult{check("A", "MUST", "error"), check("B", "MUST", "failed")}}, "failed", "B"},
 	}
 	for _, tc := range cases {

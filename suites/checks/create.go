@@ -13,6 +13,7 @@ import (
 
 	"github.com/cipconform/cipconform/fixtures/seed"
 	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/harness"
 )
 
@@ -40,8 +41,14 @@ func create(g Gomega, env *harness.Env, machine string, role harness.Role, comme
 		Auth:   env.Bearer(role),
 		Body:   commentBody(comment),
 	})
+	// A machine of the run that is busy or unknown says nothing about conformance: the check
+	// could not be done (an error), and an unknown machine ends the run, whose other checks
+	// would fail for the same cause.
 	if ex.Status == http.StatusBadRequest && alreadyRunning(ex) {
-		g.Expect(ex).To(harness.HaveStatus(http.StatusCreated), "the machine is still collecting, probably for an earlier run: give fresh machines in CIP_MACHINE_IDS or wait until their collections end")
+		env.Unusable(fmt.Sprintf("machine %s is busy: a collection from an earlier run? Give fresh machines in %sMACHINE_IDS or wait until their collections end\n%s", machine, config.EnvPrefix, ex.Summary()))
+	}
+	if ex.Status == http.StatusNotFound {
+		env.Abort(fmt.Sprintf("machine %s was not found on the target (404): check %sMACHINE_IDS\n%s", machine, config.EnvPrefix, ex.Summary()))
 	}
 	g.Expect(ex).To(harness.HaveStatus(http.StatusCreated))
 	var action map[string]any

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v4"
 
@@ -284,11 +285,13 @@ func set(cfg *Config, name, value string) error {
 			}
 			field.SetFloat(f)
 		case "list":
+			// Empty entries are kept ("a,,b"): validation names them instead of guessing.
 			var items []string
-			for item := range strings.SplitSeq(value, ",") {
-				if item = strings.TrimSpace(item); item != "" {
-					items = append(items, item)
-				}
+			for item := range strings.SplitSeq(strings.TrimSuffix(strings.TrimSpace(value), ","), ",") {
+				items = append(items, strings.TrimSpace(item))
+			}
+			if strings.TrimSpace(value) == "" {
+				items = nil
 			}
 			field.Set(reflect.ValueOf(items))
 		default:
@@ -346,7 +349,10 @@ func (c Config) validate(given names) error {
 		}
 	}
 	seen := map[string]bool{}
-	for _, id := range c.MachineIDs {
+	for i, id := range c.MachineIDs {
+		if problem := machineIDProblem(id); problem != "" {
+			return fmt.Errorf("%s entry %d (%q): %s", given.of(EnvPrefix+"MACHINE_IDS"), i+1, id, problem)
+		}
 		if seen[id] {
 			return fmt.Errorf("%s lists %q twice: each machine may serve one check", given.of(EnvPrefix+"MACHINE_IDS"), id)
 		}
@@ -356,6 +362,21 @@ func (c Config) validate(given names) error {
 		}
 	}
 	return nil
+}
+
+// machineIDProblem says why a machine id cannot be one, or "". An id goes into a URL path: a
+// slash or a percent sign would name another resource, and whitespace or control characters are
+// a copy-and-paste accident.
+func machineIDProblem(id string) string {
+	switch {
+	case id == "":
+		return "empty (two commas in a row?)"
+	case strings.ContainsAny(id, "/%"):
+		return "contains / or %, which would change the URL's path"
+	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		return "contains whitespace or a control character"
+	}
+	return ""
 }
 
 // MinSecretLength is the shortest token or client secret accepted: every occurrence of a

@@ -50,7 +50,7 @@ func TestPrecedenceIsFlagThenEnvThenFile(t *testing.T) {
 	if err := fs.Parse([]string{"--config", file, "--request-timeout", "7s"}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(fl, env(map[string]string{"CIP_REQUEST_TIMEOUT": "5s", "CIP_TOKEN_ADMIN": "env-token", "CIP_MACHINE_IDS": " x, y ,,z"}))
+	cfg, err := config.Load(fl, env(map[string]string{"CIP_REQUEST_TIMEOUT": "5s", "CIP_TOKEN_ADMIN": "env-token", "CIP_MACHINE_IDS": " x, y ,z"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,5 +216,34 @@ func TestErrorsNameTheSettingAsGiven(t *testing.T) {
 				t.Errorf("error %v: want %q in it and not %q", err, tc.want, tc.not)
 			}
 		})
+	}
+}
+
+// Machine ids go into URL paths: entries that cannot be one are a configuration error naming
+// the entry, never silently dropped.
+func TestMachineIDsAreValidated(t *testing.T) {
+	for value, want := range map[string]string{
+		"a,,b":    "entry 2",
+		"a,b c":   "whitespace",
+		"a/b":     "contains / or %",
+		"a%2Fb":   "contains / or %",
+		"a,\x01b": "control",
+		"a,a":     "twice",
+		"a, b, c": "",
+		"a,b,":    "",
+		"m1":      "",
+	} {
+		_, err := config.Load(nil, func(k string) string {
+			if k == "CIP_MACHINE_IDS" {
+				return value
+			}
+			return ""
+		})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%q: %v", value, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%q: %v, want an error saying %q", value, err, want)
+		}
 	}
 }

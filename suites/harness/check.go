@@ -111,6 +111,8 @@ type Env struct {
 	suite     *Suite
 	hooks     Hooks
 	exchanges []*Exchange
+	missing   string // the setting whose absence skipped the check
+	refused   bool   // skipped because the target is production
 }
 
 // Gomega returns an assertion handle whose failures name the check ID.
@@ -129,6 +131,13 @@ func (e *Env) Exchanges() []*Exchange { return e.exchanges }
 
 // Skip ends the check as skipped.
 func (e *Env) Skip(reason string) { e.hooks.Skip(e.Check.ID + ": " + reason) }
+
+// skipFor ends the check as skipped for want of what it needs (a setting to give: machines, an
+// identity): a MUST check skipped so makes the run incomplete.
+func (e *Env) skipFor(missing, reason string) {
+	e.missing = missing
+	e.Skip(reason)
+}
 
 // URL is the operation's URL for a machine on the target.
 func (e *Env) URL(machine string) string {
@@ -155,7 +164,7 @@ func (e *Env) token(role Role) string {
 		e.hooks.Error(e.Check.ID + ": " + err.Error())
 	}
 	if token == "" {
-		e.Skip(fmt.Sprintf("no token for the %s identity (%s)", role, roleSettings(role)))
+		e.skipFor(roleEnv(role), fmt.Sprintf("no token for the %s identity (%s)", role, roleSettings(role)))
 	}
 	return token
 }
@@ -164,7 +173,7 @@ func (e *Env) token(role Role) string {
 func (e *Env) Tampered(role Role) *Auth {
 	token := e.token(role)
 	if len(token) < 8 {
-		e.Skip(fmt.Sprintf("the %s token is too short to alter", role))
+		e.skipFor(roleEnv(role), fmt.Sprintf("the %s token is too short to alter", role))
 	}
 	suffix := "AAAA"
 	if strings.HasSuffix(token, suffix) {
@@ -180,28 +189,48 @@ func roleEnv(role Role) string { return role.row().TokenEnv() }
 
 // Send sends a request, records the exchange and returns it. When the target cannot be used
 // (refused, timed out), the check ends as an error.
+//
+// A run the suite has given up on (the target stopped answering, a machine it does not know)
+// sends nothing more: the check ends as an error that says why.
 func (e *Env) Send(r Request) *Exchange {
+	if why := e.suite.Aborted(); why != "" {
+		e.hooks.Error(fmt.Sprintf("%s: not sent: %s", e.Check.ID, why))
+	}
 	ex := e.suite.do(e.Ctx, r)
 	e.exchanges = append(e.exchanges, ex)
+	e.suite.observe(ex)
 	if ex.Unusable {
 		e.hooks.Error(fmt.Sprintf("%s: %s: %s", e.Check.ID, r.Label, ex.Error))
 	}
 	return ex
 }
 
+// Unusable ends the check as an error: the target could not be used for it (a busy machine),
+// which says nothing about conformance.
+func (e *Env) Unusable(reason string) { e.hooks.Error(e.Check.ID + ": " + reason) }
+
+// Abort gives the run up for this reason: every check that has not sent its requests yet
+// ends as an error that says why, instead of waiting out a timeout of its own or failing for
+// the same cause.
+func (e *Env) Abort(reason string) {
+	e.suite.abort(reason)
+	e.hooks.Error(fmt.Sprintf("%s: %s", e.Check.ID, reason))
+}
+
 // Prepare skips the check when it must not run (it would start a collection on a production
 // target) or what it needs is missing: machines or identities.
 func (e *Env) Prepare() {
 	if e.Check.Safety == CreatesAction && e.suite.production && !e.Config.AllowActions {
+		e.refused = true
 		e.Skip(fmt.Sprintf("refused: %s, and this check starts a collection on a real machine; give --allow-actions (%sALLOW_ACTIONS=true) to run it", e.suite.refused, config.EnvPrefix))
 	}
 	if len(e.Machines) < e.Check.Machines {
-		e.Skip(fmt.Sprintf("needs %d machine(s) of its own, but %sMACHINE_IDS has too few: this catalogue needs %d in all (plus one for read-only checks)",
+		e.skipFor(config.EnvPrefix+"MACHINE_IDS", fmt.Sprintf("needs %d machine(s) of its own, but %sMACHINE_IDS has too few: this catalogue needs %d in all (plus one for read-only checks)",
 			e.Check.Machines, config.EnvPrefix, e.suite.MachinesNeeded))
 	}
 	for _, role := range e.Check.Roles {
 		if !e.suite.hasIdentity(role) {
-			e.Skip(fmt.Sprintf("no token for the %s identity: set %s", role, roleSettings(role)))
+			e.skipFor(roleEnv(role), fmt.Sprintf("no token for the %s identity: set %s", role, roleSettings(role)))
 		}
 	}
 }

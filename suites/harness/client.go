@@ -83,7 +83,8 @@ type Exchange struct {
 	// has judged it.
 	Violations []spec.Violation `json:"violations,omitempty"`
 
-	judged  sync.Once // Violations are computed once, even when checks share the exchange
+	judged   sync.Once // Violations are computed once, even when checks share the exchange
+	timedOut bool      // no response within the request timeout
 	request *http.Request
 	header  http.Header
 	body    []byte
@@ -320,6 +321,7 @@ func (c *Client) send(ctx context.Context, r Request) *Exchange {
 	defer func() { ex.DurationMS = time.Since(start).Milliseconds() }()
 	if err != nil {
 		ex.Error, ex.Unusable = c.describe(err), true
+		ex.timedOut = isTimeout(err)
 		return ex
 	}
 	defer resp.Body.Close()
@@ -343,6 +345,12 @@ func (c *Client) send(ctx context.Context, r Request) *Exchange {
 		ex.Error = fmt.Sprintf("redirected (HTTP %d to %q): not followed, so the token went nowhere else; the contract has no redirects", resp.StatusCode, c.Redact(resp.Header.Get("Location")))
 	}
 	return ex
+}
+
+// isTimeout tells an error of a request that got no answer in time.
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
 }
 
 func (c *Client) describe(err error) string {

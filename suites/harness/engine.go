@@ -26,6 +26,11 @@ type Result struct {
 	Message   string
 	Exchanges []*Exchange
 	Duration  time.Duration
+	// Missing names the setting (CIP_MACHINE_IDS, CIP_TOKEN_READER) whose absence skipped the
+	// check: a MUST check skipped so makes the run incomplete. Refused marks a check skipped
+	// because the target is production (a skip the user chose).
+	Missing string
+	Refused bool
 }
 
 // DefaultConcurrency is how many checks run at once unless told otherwise: enough to hide
@@ -51,6 +56,7 @@ func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
 	res = Result{Check: c.Info, Outcome: Passed}
 	defer func() {
 		res.Exchanges, res.Duration = env.exchanges, time.Since(start)
+		res.Missing, res.Refused = env.missing, env.refused
 		if p := recover(); p != nil {
 			if end, ok := p.(ending); ok {
 				res.Outcome, res.Message = end.outcome, end.message
@@ -62,6 +68,9 @@ func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
 	}()
 	if ctx.Err() != nil {
 		env.hooks.Error(c.ID + ": not started: the run was stopped")
+	}
+	if why := s.Aborted(); why != "" {
+		env.hooks.Error(c.ID + ": not started: " + why)
 	}
 	env.Prepare()
 	c.Run(env.Gomega(), env)

@@ -40,6 +40,43 @@ type Suite struct {
 	refused    string
 	// shared holds the exchange of each shared request sent in this run (see Request.Shared).
 	shared sync.Map // request key -> *sharedExchange
+
+	mu       sync.Mutex
+	aborted  string // why the run was given up; "" while it goes on
+	timeouts int    // requests in a row that got no answer in time
+}
+
+// StopAfterTimeouts is how many requests in a row may go unanswered before the run is given
+// up: a target that stopped answering must not hold a run for a timeout per check.
+const StopAfterTimeouts = 3
+
+// Aborted says why the run was given up, or "".
+func (s *Suite) Aborted() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.aborted
+}
+
+func (s *Suite) abort(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.aborted == "" {
+		s.aborted = reason
+	}
+}
+
+// observe counts the requests in a row that got no answer in time; any answer resets it.
+func (s *Suite) observe(ex *Exchange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !ex.timedOut {
+		s.timeouts = 0
+		return
+	}
+	s.timeouts++
+	if s.timeouts >= StopAfterTimeouts && s.aborted == "" {
+		s.aborted = fmt.Sprintf("the target stopped answering: %d requests in a row got no response within %s (%sREQUEST_TIMEOUT)", s.timeouts, s.Config.RequestTimeout, config.EnvPrefix)
+	}
 }
 
 type sharedExchange struct {
