@@ -21,7 +21,6 @@ import (
 // OperationID is the operation this harness is about.
 const OperationID = "collectInvestigationPackage"
 
-
 // Contract is the loaded and validated OpenAPI document.
 type Contract struct {
 	doc    *openapi3.T

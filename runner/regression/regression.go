@@ -13,15 +13,15 @@ import (
 type Class string
 
 const (
-	Regression        Class = "regression"              // passed before, fails now
-	ExpectedBySpec    Class = "expected-by-spec-change" // fails now, and the spec changed what it verifies
-	Fixed             Class = "fixed"                   // failed before, passes now
-	StillFailing      Class = "still-failing"
-	NewCheck          Class = "new-check"
-	RemovedCheck      Class = "removed-check"
-	NewlySkipped      Class = "newly-skipped"
-	Unchanged         Class = "unchanged"
-	NotRun            Class = "not-run" // in the baseline and the catalogue, but not selected this time
+	Regression     Class = "regression"              // passed before, fails now
+	ExpectedBySpec Class = "expected-by-spec-change" // fails now, and the spec changed what it verifies
+	Fixed          Class = "fixed"                   // failed before, passes now
+	StillFailing   Class = "still-failing"
+	NewCheck       Class = "new-check"
+	RemovedCheck   Class = "removed-check"
+	NewlySkipped   Class = "newly-skipped"
+	Unchanged      Class = "unchanged"
+	NotRun         Class = "not-run" // in the baseline and the catalogue, but not selected this time
 	// NotJudged: the check ended in an error this time (the target could not be used, a machine
 	// was busy): an environment problem to fix, never a regression.
 	NotJudged         Class = "not-judged"

@@ -39,21 +39,21 @@ const (
 
 // Results is results.json.
 type Results struct {
-	SchemaVersion string    `json:"schemaVersion"`
-	Harness       Harness   `json:"harness"`
-	Spec          Spec      `json:"spec"`
-	Profile       Profile   `json:"profile"`
-	Target        string    `json:"target"`
-	Embedded      bool      `json:"embeddedReference"`
-	LabelFilter   string    `json:"labelFilter,omitempty"`
-	Strict        bool      `json:"strict"`
+	SchemaVersion string  `json:"schemaVersion"`
+	Harness       Harness `json:"harness"`
+	Spec          Spec    `json:"spec"`
+	Profile       Profile `json:"profile"`
+	Target        string  `json:"target"`
+	Embedded      bool    `json:"embeddedReference"`
+	LabelFilter   string  `json:"labelFilter,omitempty"`
+	Strict        bool    `json:"strict"`
 	// CatalogueSize is how many checks the profile's catalogue has (a label filter may select
 	// fewer); AllowIncomplete is --allow-incomplete.
-	CatalogueSize   int  `json:"catalogueSize,omitempty"`
-	AllowIncomplete bool `json:"allowIncomplete,omitempty"`
-	Config        any       `json:"config"` // the configuration, secrets redacted
-	Start         time.Time `json:"start"`
-	End           time.Time `json:"end"`
+	CatalogueSize   int       `json:"catalogueSize,omitempty"`
+	AllowIncomplete bool      `json:"allowIncomplete,omitempty"`
+	Config          any       `json:"config"` // the configuration, secrets redacted
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
 	// Warnings come first in every report: TLS verification off, production refusals.
 	Warnings []string `json:"warnings,omitempty"`
 	// SetupFailure says why no check could run (the target could not be used, a bad config).

@@ -85,9 +85,9 @@ type Exchange struct {
 
 	judged   sync.Once // Violations are computed once, even when checks share the exchange
 	timedOut bool      // no response within the request timeout
-	request *http.Request
-	header  http.Header
-	body    []byte
+	request  *http.Request
+	header   http.Header
+	body     []byte
 }
 
 // Conformance judges the response against the operation once and returns its violations;
