@@ -155,6 +155,11 @@ func TargetConfig(cfg config.Config, t *embedded.Target) config.Config {
 	cfg.Target = t.BaseURL
 	if p, err := spec.LookupProfile(cfg.Profile); err == nil {
 		cfg.Target = strings.TrimSuffix(t.BaseURL, embedded.BasePath) + p.BasePath
+		if p.AppPermission != "" {
+			// Real integrations call today's API as applications: the administrator is an
+			// app with the permission, the reader an app without it.
+			cfg.TokenAdmin, cfg.TokenReader = config.Secret(t.Tokens.APIAdmin), config.Secret(t.Tokens.APIReader)
+		}
 	}
 	cfg.MachineIDs = t.Machines
 	return cfg
