@@ -280,6 +280,10 @@ func set(cfg *Config, name, value string) error {
 func (c Config) Validate() error {
 	if c.Target != "" {
 		u, err := url.Parse(c.Target)
+		if (err == nil && u.User != nil) || (err != nil && strings.Contains(c.Target, "@")) {
+			// Never print the URL: it holds the credentials.
+			return fmt.Errorf("%sTARGET: the URL holds credentials (user:password@): they would be sent and shown in clear; remove them and give a token instead (%s)", EnvPrefix, Admin.TokenEnv())
+		}
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%sTARGET %q: want an absolute http:// or https:// base URL, like https://staging.example.com/api", EnvPrefix, c.Target)
 		}
