@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -293,6 +294,11 @@ func execute(ctx context.Context, cfg config.Config, p spec.Profile, opts runOpt
 		fmt.Fprintf(stderr, "run: report dir: %v\n", err)
 		return nil, exitUsage
 	}
+	// No report of an earlier run may stand for this one, whatever becomes of it.
+	if err := removeReports(opts.reportDir); err != nil {
+		fmt.Fprintf(stderr, "run: report dir: %v\n", err)
+		return nil, exitUsage
+	}
 	if cfg.Insecure {
 		fmt.Fprintln(stderr, "WARNING: TLS certificate verification is OFF (--insecure): the target's identity is not checked. Never use this against production.")
 	}
@@ -427,13 +433,48 @@ func writeReports(dir string, res *results.Results, cmp *regression.Report, reda
 				errs[i] = fmt.Errorf("%s: %w", r.name, err)
 				return
 			}
-			if err := os.WriteFile(filepath.Join(dir, r.name), redact(content), 0o644); err != nil {
+			if err := writeAtomically(filepath.Join(dir, r.name), redact(content)); err != nil {
 				errs[i] = fmt.Errorf("write %s: %w", r.name, err)
 			}
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// reportFiles are the files a run writes in its report dir.
+var reportFiles = []string{resultsFile, junitFile, htmlFile, summaryFile, specFile}
+
+// removeReports removes the report files of an earlier run from dir.
+func removeReports(dir string) error {
+	for _, name := range reportFiles {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeAtomically writes a file whole or not at all: a temporary file in the same directory,
+// renamed over the name once written.
+func writeAtomically(name string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // once renamed, there is nothing left to remove
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
 }
 
 // redactor replaces every secret in a report's bytes: the last line of defence, after the

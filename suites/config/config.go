@@ -309,6 +309,10 @@ func (c Config) Validate() error { return c.validate(nil) }
 func (c Config) validate(given names) error {
 	if c.Target != "" {
 		u, err := url.Parse(c.Target)
+		if (err == nil && u.User != nil) || (err != nil && strings.Contains(c.Target, "@")) {
+			// Never print the URL: it holds the credentials.
+			return fmt.Errorf("%sTARGET: the URL holds credentials (user:password@): they would be sent and shown in clear; remove them and give a token instead (%s)", EnvPrefix, Admin.TokenEnv())
+		}
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%s %q: want an absolute http:// or https:// base URL, like https://staging.example.com/api", given.of(EnvPrefix+"TARGET"), c.Target)
 		}

@@ -68,17 +68,19 @@ func TestBadConfigurationSaysWhatToDo(t *testing.T) {
 		file string
 		want string
 	}{
-		"relative target":   {vars: map[string]string{"CIP_TARGET": "staging.example.com", "CIP_TOKEN_ADMIN": "t"}, want: "absolute http:// or https://"},
-		"no admin token":    {vars: map[string]string{"CIP_TARGET": "https://x.example"}, want: "is required with CIP_TARGET"},
-		"bad duration":      {vars: map[string]string{"CIP_REQUEST_TIMEOUT": "ten"}, want: "CIP_REQUEST_TIMEOUT"},
-		"zero timeout":      {vars: map[string]string{"CIP_REQUEST_TIMEOUT": "0s"}, want: "positive duration"},
-		"bad bool":          {vars: map[string]string{"CIP_INSECURE": "maybe"}, want: "CIP_INSECURE"},
-		"bad size":          {vars: map[string]string{"CIP_MAX_RESPONSE_BYTES": "1MB"}, want: "whole number"},
-		"duplicate machine": {vars: map[string]string{"CIP_MACHINE_IDS": "a,a"}, want: "twice"},
-		"missing CA file":   {vars: map[string]string{"CIP_CA_FILE": "/nonexistent/ca.pem"}, want: "CIP_CA_FILE"},
-		"unknown file key":  {file: "targte: https://x.example\n", want: "targte"},
-		"malformed file":    {file: "target: [unclosed\n", want: "config file"},
-		"missing file":      {vars: map[string]string{"CIP_CONFIG": "/nonexistent/cip.yaml"}, want: "config file"},
+		"relative target":                {vars: map[string]string{"CIP_TARGET": "staging.example.com", "CIP_TOKEN_ADMIN": "t"}, want: "absolute http:// or https://"},
+		"no admin token":                 {vars: map[string]string{"CIP_TARGET": "https://x.example"}, want: "is required with CIP_TARGET"},
+		"bad duration":                   {vars: map[string]string{"CIP_REQUEST_TIMEOUT": "ten"}, want: "CIP_REQUEST_TIMEOUT"},
+		"zero timeout":                   {vars: map[string]string{"CIP_REQUEST_TIMEOUT": "0s"}, want: "positive duration"},
+		"bad bool":                       {vars: map[string]string{"CIP_INSECURE": "maybe"}, want: "CIP_INSECURE"},
+		"bad size":                       {vars: map[string]string{"CIP_MAX_RESPONSE_BYTES": "1MB"}, want: "whole number"},
+		"duplicate machine":              {vars: map[string]string{"CIP_MACHINE_IDS": "a,a"}, want: "twice"},
+		"missing CA file":                {vars: map[string]string{"CIP_CA_FILE": "/nonexistent/ca.pem"}, want: "CIP_CA_FILE"},
+		"unknown file key":               {file: "targte: https://x.example\n", want: "targte"},
+		"malformed file":                 {file: "target: [unclosed\n", want: "config file"},
+		"missing file":                   {vars: map[string]string{"CIP_CONFIG": "/nonexistent/cip.yaml"}, want: "config file"},
+		"credentials in URL":             {vars: map[string]string{"CIP_TARGET": "https://user:pa55w0rd@x.example/api", "CIP_TOKEN_ADMIN": "t"}, want: "give a token instead"},
+		"malformed URL with credentials": {vars: map[string]string{"CIP_TARGET": "https://user:pa55w0rd@x.example:port/api", "CIP_TOKEN_ADMIN": "t"}, want: "give a token instead"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -89,6 +91,9 @@ func TestBadConfigurationSaysWhatToDo(t *testing.T) {
 			_, err := config.Load(nil, env(vars))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want it to mention %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "pa55w0rd") {
+				t.Errorf("the error shows the password: %v", err)
 			}
 		})
 	}

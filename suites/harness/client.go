@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -194,6 +195,11 @@ func NewClient(cfg config.Config) (*Client, error) {
 		TLSHandshakeTimeout:   cfg.RequestTimeout,
 		ResponseHeaderTimeout: cfg.RequestTimeout,
 		MaxIdleConnsPerHost:   max(cfg.Concurrency, 4),
+		// Bounds against a hostile target: no header beyond MaxHeaderBytes, and no transparent
+		// gzip (no Accept-Encoding sent, nothing decompressed), so MaxResponseBytes bounds the
+		// bytes held, not the compressed bytes of a bomb.
+		MaxResponseHeaderBytes: MaxHeaderBytes,
+		DisableCompression:     true,
 	}
 	var pace *pacer
 	if cfg.MaxRPS > 0 {
@@ -327,13 +333,10 @@ func (c *Client) send(ctx context.Context, r Request) *Exchange {
 	defer resp.Body.Close()
 	ex.Status = resp.StatusCode
 	ex.header = resp.Header
-	ex.ResponseHeader = map[string]string{}
-	for k := range resp.Header {
-		ex.ResponseHeader[k] = c.Redact(strings.Join(resp.Header.Values(k), ", "))
-	}
+	ex.ResponseHeader = c.keptHeader(resp.Header)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	ex.body = body
-	ex.ResponseBody = c.Redact(strings.ToValidUTF8(string(body), "\uFFFD"))
+	ex.ResponseBody = c.keptBody(body, resp.ContentLength, int64(len(body)) > c.maxBody)
 	switch {
 	case err != nil:
 		ex.Error = fmt.Sprintf("reading the response body: %s", c.describe(err))
@@ -342,7 +345,7 @@ func (c *Client) send(ctx context.Context, r Request) *Exchange {
 		ex.Error = fmt.Sprintf("the response body is longer than %d bytes (%sMAX_RESPONSE_BYTES); stopped reading", c.maxBody, config.EnvPrefix)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		ex.Error = fmt.Sprintf("redirected (HTTP %d to %q): not followed, so the token went nowhere else; the contract has no redirects", resp.StatusCode, c.Redact(resp.Header.Get("Location")))
+		ex.Error = fmt.Sprintf("redirected (HTTP %d to %q): not followed, so the token went nowhere else; the contract has no redirects", resp.StatusCode, c.Redact(clip(resp.Header.Get("Location"), 512)))
 	}
 	return ex
 }
@@ -351,6 +354,74 @@ func (c *Client) send(ctx context.Context, r Request) *Exchange {
 func isTimeout(err error) bool {
 	var netErr net.Error
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
+}
+
+// What an exchange keeps of a response for reports (validation sees everything read). A
+// target cannot make reports, or the memory that holds them, grow beyond these per exchange.
+const (
+	// KeptBodyBytes is the most of a response body an exchange keeps.
+	KeptBodyBytes = 64 << 10
+	// KeptHeaderBytes is the most of the response header (names and values) it keeps.
+	KeptHeaderBytes = 16 << 10
+	// KeptHeaders is the most response header fields it keeps.
+	KeptHeaders = 64
+	// MaxHeaderBytes is the most header bytes the client reads from a response; a longer
+	// header ends the request with an error.
+	MaxHeaderBytes = 256 << 10
+)
+
+// keptHeader is the response header as an exchange keeps it: names and values redacted (a
+// target may echo a token as a header name), in name order, at most KeptHeaders fields and
+// KeptHeaderBytes bytes, and a last field "…" saying what was not kept.
+func (c *Client) keptHeader(h http.Header) map[string]string {
+	kept := map[string]string{}
+	names := slices.Sorted(maps.Keys(h))
+	size, dropped, droppedBytes := 0, 0, 0
+	for _, k := range names {
+		value := strings.Join(h.Values(k), ", ")
+		if len(kept) >= KeptHeaders || size >= KeptHeaderBytes {
+			dropped, droppedBytes = dropped+1, droppedBytes+len(k)+len(value)
+			continue
+		}
+		name := c.Redact(clip(k, 256))
+		value = c.Redact(clip(value, KeptHeaderBytes-size))
+		if old, ok := kept[name]; ok { // two names redacted alike
+			value = old + ", " + value
+		}
+		kept[name] = value
+		size += len(name) + len(value)
+	}
+	if dropped > 0 {
+		kept["…"] = fmt.Sprintf("%s more header fields (%s bytes) not kept", thousands(int64(dropped)), thousands(int64(droppedBytes)))
+	}
+	return kept
+}
+
+// keptBody is the response body as an exchange keeps it: redacted text, at most KeptBodyBytes
+// of it, marked when cut. length is the Content-Length (-1 unknown); more says the client
+// stopped reading before the end.
+func (c *Client) keptBody(body []byte, length int64, more bool) string {
+	if len(body) <= KeptBodyBytes {
+		return c.Redact(strings.ToValidUTF8(string(body), "\uFFFD"))
+	}
+	kept := c.Redact(strings.ToValidUTF8(string(body[:KeptBodyBytes]), "\uFFFD"))
+	switch {
+	case more && length > int64(len(body)):
+		return kept + fmt.Sprintf("… %s bytes not kept (of %s; the client stopped reading at %s%sMAX_RESPONSE_BYTES)", thousands(length-KeptBodyBytes), thousands(length), thousands(c.maxBody), config.EnvPrefix)
+	case more:
+		return kept + fmt.Sprintf("… more than %s bytes not kept (the client stopped reading at %s%sMAX_RESPONSE_BYTES)", thousands(c.maxBody-KeptBodyBytes), thousands(c.maxBody), config.EnvPrefix)
+	default:
+		return kept + fmt.Sprintf("… %s bytes not kept", thousands(int64(len(body)-KeptBodyBytes)))
+	}
+}
+
+// thousands writes n with commas: 49,152,000.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (c *Client) describe(err error) string {
