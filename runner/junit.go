@@ -39,6 +39,10 @@ func junitXML(res *results.Results, cmp *regression.Report) ([]byte, error) {
 	for _, w := range res.Warnings {
 		prop("cipconform.warning", w)
 	}
+	prop("cipconform.profile", res.Profile.Name)
+	for _, a := range res.Actions {
+		prop("cipconform.action: "+a.ID, fmt.Sprintf("machine %s, started by %s, last status %s, cancelled %t%s", a.Machine, a.Check, a.Status, a.Cancelled, strings.TrimSuffix("; "+a.Note, "; ")))
+	}
 	for _, item := range res.Coverage {
 		value := "uncovered"
 		if item.Covered() {

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
@@ -101,14 +104,24 @@ func planProfile(ctx context.Context, cfg config.Config, p spec.Profile, match t
 	}
 	fmt.Fprintf(stdout, "# Plan: cipconform run against %s\n\nProfile %s: %s.\n", heading, p.Name, p.Title)
 	fmt.Fprintf(stdout, "The catalogue needs %d machines (CIP_MACHINE_IDS has %d).\n", suite.MachinesNeeded, len(simCfg.MachineIDs))
+	if suite.CanCancel() {
+		fmt.Fprintln(stdout, "The contract can cancel an action: after each check the run cancels the actions it started and reads them until they have ended, so one machine serves every check.")
+	} else {
+		fmt.Fprintf(stdout, "The run cannot cancel the actions it starts (%s): every machine that gets a collection stays busy until it ends (minutes on a real service), and a second run waits for it (CIP_BUSY_WAIT).\n", strings.TrimPrefix(suite.WhyNoCancel(), "the "+p.Name+" contract has no cancel; "))
+	}
 	planned := 0
+	var outcomes []harness.Result
 	for _, c := range catalogue {
 		if !match(c.Labels()) {
 			continue
 		}
 		planned++
 		res := suite.Execute(ctx, c)
+		outcomes = append(outcomes, res)
 		fmt.Fprintf(stdout, "\n## %s: %s\n%s · %s · %s\n", c.ID, c.Title, c.Element, c.Level, c.Safety)
+		if machines := suite.Allocation(c.ID); len(machines) > 0 {
+			fmt.Fprintf(stdout, "machine: %s\n", strings.Join(slices.Compact(slices.Clone(machines)), ", "))
+		}
 		if res.Outcome == harness.Skipped {
 			fmt.Fprintf(stdout, "would be SKIPPED: %s\n", strings.TrimPrefix(res.Message, c.ID+": "))
 			continue
@@ -130,7 +143,10 @@ func planProfile(ctx context.Context, cfg config.Config, p spec.Profile, match t
 		fmt.Fprintln(stdout, "\nNo check matches the label filter: run would exit 3.")
 		return exitCannotDo
 	}
-	fmt.Fprintf(stdout, "\n%d checks planned.\n", planned)
+	verdict := results.FromRun(time.Time{}, time.Time{}, "", outcomes)
+	verdict.CatalogueSize = len(catalogue)
+	verdict.Judge()
+	fmt.Fprintf(stdout, "\n%d checks planned. Were the target to answer as the reference does, the run would end %s: %s\n", planned, strings.ToUpper(verdict.Verdict), verdict.Reason)
 	return exitOK
 }
 

@@ -402,8 +402,13 @@ func runChecks(ctx context.Context, cfg config.Config, p spec.Profile, catalogue
 		line := fmt.Sprintf("%-5s %-26s %-7s %6dms  %s\n", progressWord[r.Outcome], r.Check.ID, r.Check.Level, r.Duration.Milliseconds(), r.Check.Title)
 		_, _ = progress.Write(redact([]byte(line)))
 	})
+	// Whatever a check left behind (an action it could not settle) gets one more try.
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), suite.Config.SettleTimeout+10*time.Second)
+	suite.Cleanup(cleanup)
+	cancel()
 	res := results.FromRun(time.Time{}, time.Time{}, labelFilter, outcomes)
 	res.Target, res.Embedded, res.Config = suite.Target, suite.Embedded != nil, suite.Config
+	res.Actions = suite.Actions()
 	return res, redact
 }
 

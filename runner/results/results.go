@@ -65,6 +65,8 @@ type Results struct {
 	Verdict string        `json:"verdict"`
 	Reason  string        `json:"reason"`
 	Checks  []CheckResult `json:"checks"` // never null: [] when no check ran
+	// Actions are the actions the run started on the target, and what became of them.
+	Actions []harness.Action `json:"actions"`
 	// Coverage maps each part of the contract to the checks that exercised it.
 	Coverage []CoverageItem `json:"coverage,omitempty"`
 	// Regression is the comparison with a baseline (package regression's Report), when one
@@ -121,7 +123,7 @@ type CheckResult struct {
 
 // FromRun builds the results of a run from the checks' typed outcomes, in ID order.
 func FromRun(start, end time.Time, labelFilter string, outcomes []harness.Result) *Results {
-	res := &Results{SchemaVersion: SchemaVersion, Start: start, End: end, LabelFilter: labelFilter, Checks: []CheckResult{}}
+	res := &Results{SchemaVersion: SchemaVersion, Start: start, End: end, LabelFilter: labelFilter, Checks: []CheckResult{}, Actions: []harness.Action{}}
 	for _, o := range outcomes {
 		res.Checks = append(res.Checks, FromResult(o))
 	}

@@ -22,6 +22,7 @@ func Catalogue(p spec.Profile) ([]harness.Check, error) {
 	var all []harness.Check
 	all = append(all, createChecks(op, p)...)
 	all = append(all, stateChecks(op)...)
+	all = append(all, actionChecks(p)...)
 	all = append(all, authChecks(op)...)
 	all = append(all, bodyChecks(op)...)
 	all = append(all, routingChecks(op, p)...)

@@ -69,19 +69,20 @@ var proofs = []Proof{
 	{"created-200", creating},
 	{"created-text-plain", ids("CIP-CREATE-002", "CIP-CREATE-003")},
 	{"no-requestor", ids("CIP-CREATE-003")},
-	{"wrong-type", ids("CIP-CREATE-004")},
+	{"wrong-type", ids("CIP-CREATE-004", "CIP-ACTION-001")},
 	{"status-outside-enum", ids("CIP-CREATE-003", "CIP-CREATE-009")},
 	{"status-succeeded", ids("CIP-CREATE-009")},
 	{"timestamp-not-rfc3339", ids("CIP-CREATE-003", "CIP-CREATE-011", "CIP-CREATE-012")},
 	{"timestamp-not-utc", ids("CIP-CREATE-011")},
 	{"timestamp-stale", ids("CIP-CREATE-011")},
 	{"updated-before-created", ids("CIP-CREATE-012")},
-	{"id-not-guid", ids("CIP-CREATE-003", "CIP-CREATE-010")},
-	{"id-reused", ids("CIP-CREATE-010")},
-	{"comment-prefixed", ids("CIP-CREATE-005", "CIP-CREATE-006", "CIP-CREATE-007")},
+	// A 201 with a wrong id names no action: reading or cancelling it by that id fails.
+	{"id-not-guid", ids("CIP-CREATE-003", "CIP-CREATE-010", "CIP-ACTION-001", "CIP-ACTION-002", "CIP-ACTION-003")},
+	{"id-reused", ids("CIP-CREATE-010", "CIP-ACTION-001", "CIP-ACTION-002", "CIP-ACTION-003")},
+	{"comment-prefixed", ids("CIP-CREATE-005", "CIP-CREATE-006", "CIP-CREATE-007", "CIP-ACTION-001")},
 	{"trims-comment", ids("CIP-CREATE-006")},
 	{"truncates-comment", ids("CIP-CREATE-007")},
-	{"wrong-machine-id", ids("CIP-CREATE-008")},
+	{"wrong-machine-id", ids("CIP-CREATE-008", "CIP-ACTION-001")},
 
 	// State.
 	{"duplicate-accepted", ids("CIP-STATE-001")},
@@ -120,6 +121,10 @@ var proofs = []Proof{
 	// Realistic implementations with several faults.
 	{"no-auth-at-all", ids("CIP-AUTH-001", "CIP-AUTH-002", "CIP-AUTH-003", "CIP-AUTH-004", "CIP-AUTH-005", "CIP-AUTH-006", "CIP-AUTH-007", "CIP-AUTH-008", "CIP-AUTH-009", "CIP-ERR-401", "CIP-ERR-403", "CIP-STATE-002")},
 	{"echo-200", all},
+	// Today's companion endpoints.
+	{"readback-other-action", ids("CIP-ACTION-001")},
+	{"cancel-does-nothing", ids("CIP-ACTION-002", "CIP-ACTION-003")},
+	{"cancel-keeps-machine-busy", ids("CIP-ACTION-003")},
 	{"lenient-body", ids("CIP-BODY-COMMENT-MISSING", "CIP-BODY-COMMENT-CASE", "CIP-BODY-COMMENT-NULL", "CIP-BODY-COMMENT-NUMBER", "CIP-BODY-COMMENT-BOOLEAN", "CIP-BODY-COMMENT-OBJECT", "CIP-BODY-COMMENT-ARRAY", "CIP-BODY-001", "CIP-BODY-002", "CIP-BODY-003", "CIP-ERR-400", "CIP-STATE-002")},
 }
 

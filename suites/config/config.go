@@ -82,6 +82,10 @@ type Config struct {
 	MaxRPS       float64 `yaml:"max_rps" help:"at most this many requests per second (per process; 0: no cap); a 429 is waited out as its Retry-After says and retried once"`
 	Concurrency  int     `yaml:"concurrency" help:"how many checks cipconform run keeps in flight at once (checks that share a machine always run in order; --max-rps still caps the rate)"`
 
+	NoCleanup     bool          `yaml:"no_cleanup" help:"leave the actions the run starts as they are; by default each is cancelled where the contract allows it (today's API), so that one machine serves every check"`
+	SettleTimeout time.Duration `yaml:"settle_timeout" help:"how long to wait for a cancelled action to read ended before its machine is given up"`
+	BusyWait      time.Duration `yaml:"busy_wait" help:"how long a check waits for a machine that is busy when it starts (a collection of an earlier run) before it ends as an error; 0: not at all"`
+
 	RequestTimeout   time.Duration `yaml:"request_timeout" help:"timeout of each request"`
 	MaxResponseBytes int64         `yaml:"max_response_bytes" help:"largest response body read; a longer one fails the check"`
 	CAFile           string        `yaml:"ca_file" help:"PEM file of CA certificates to trust besides the system's"`
@@ -91,7 +95,8 @@ type Config struct {
 
 // Defaults are the values of fields nobody set.
 func Defaults() Config {
-	return Config{RequestTimeout: 10 * time.Second, MaxResponseBytes: 1 << 20, ClockSkew: 5 * time.Minute, Concurrency: 4}
+	return Config{RequestTimeout: 10 * time.Second, MaxResponseBytes: 1 << 20, ClockSkew: 5 * time.Minute, Concurrency: 4,
+		SettleTimeout: 2 * time.Minute, BusyWait: 30 * time.Second}
 }
 
 // Field describes one setting, for flags, help and docs.

@@ -119,6 +119,9 @@ func runCheck(ctx context.Context, c harness.Check) {
 		},
 	})
 	defer func() {
+		// The check's actions are cancelled (where the contract allows it) before its machine
+		// serves another check.
+		env.Settle()
 		for _, ex := range env.Exchanges() {
 			AddReportEntry(EntryExchange, ex, ReportEntryVisibilityNever)
 		}

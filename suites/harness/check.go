@@ -7,6 +7,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/onsi/gomega"
@@ -53,6 +54,7 @@ const (
 	KindBody    Kind = "body"
 	KindRouting Kind = "routing"
 	KindErrors  Kind = "errors"
+	KindAction  Kind = "action" // the companion endpoints that follow an action
 )
 
 // Info is what a check is, apart from how it runs: the one record of a check that the suite,
@@ -73,6 +75,10 @@ type Check struct {
 	Info
 	// Machines is how many machines of its own the check needs (CreatesAction checks).
 	Machines int
+	// Shares names a group of checks that judge one creation: they get the same machines and
+	// send their (identical) request once; the first to run sends it, the others judge its
+	// exchange. Empty: the check creates its own.
+	Shares string
 	// Roles are the identities whose tokens the check needs; it is skipped without them.
 	Roles []Role
 	Run   func(g gomega.Gomega, env *Env)
@@ -111,8 +117,9 @@ type Env struct {
 	suite     *Suite
 	hooks     Hooks
 	exchanges []*Exchange
-	missing   string // the setting whose absence skipped the check
-	refused   bool   // skipped because the target is production
+	actions   []*Action // the actions the check's requests started
+	missing   string    // the setting whose absence skipped the check
+	refused   bool      // skipped because the target is production
 }
 
 // Gomega returns an assertion handle whose failures name the check ID.
@@ -200,6 +207,9 @@ func (e *Env) Send(r Request) *Exchange {
 	ex := e.suite.do(e.Ctx, r)
 	e.exchanges = append(e.exchanges, ex)
 	e.suite.observe(ex)
+	if a := e.suite.record(e.Check.ID, ex); a != nil && !slices.Contains(e.actions, a) {
+		e.actions = append(e.actions, a)
+	}
 	if ex.Unusable {
 		e.hooks.Error(fmt.Sprintf("%s: %s: %s", e.Check.ID, r.Label, ex.Error))
 	}

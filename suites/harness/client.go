@@ -45,6 +45,10 @@ type Request struct {
 	// checks that send the same one (method, URL, Authorization, Content-Type and body) judge
 	// one exchange, sent once.
 	Shared bool
+	// RetryWhile, when set, sends the request again (every 2 s, for at most the configured
+	// busy wait) while the exchange it got says so: a creation on a machine still busy with a
+	// collection of an earlier run waits for it instead of failing.
+	RetryWhile func(*Exchange) bool
 }
 
 // key identifies what a request sends, for sharing: everything but its label.
@@ -86,6 +90,8 @@ type Exchange struct {
 
 	judged   sync.Once // Violations are computed once, even when checks share the exchange
 	timedOut bool      // no response within the request timeout
+	sent     time.Time // when the request went out
+	received time.Time // when the response (or the error) came
 	request  *http.Request
 	header   http.Header
 	body     []byte
@@ -104,6 +110,10 @@ func (e *Exchange) Conformance(op *spec.Operation) []spec.Violation {
 	})
 	return e.Violations
 }
+
+// SentAt is when the request went out; ReceivedAt when its response was read.
+func (e *Exchange) SentAt() time.Time     { return e.sent }
+func (e *Exchange) ReceivedAt() time.Time { return e.received }
 
 // Header returns the response header as received.
 func (e *Exchange) Header() http.Header { return e.header }
@@ -286,7 +296,7 @@ func (p *pacer) wait(ctx context.Context) error {
 }
 
 func (c *Client) send(ctx context.Context, r Request) *Exchange {
-	ex := &Exchange{Label: r.Label, Method: r.Method, URL: r.URL, RequestHeader: map[string]string{}, RequestBody: c.Redact(string(r.Body))}
+	ex := &Exchange{Label: c.Redact(r.Label), Method: r.Method, URL: c.Redact(r.URL), RequestHeader: map[string]string{}, RequestBody: c.Redact(string(r.Body))}
 	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
 		ex.Error = fmt.Sprintf("cannot build the request: %v", err)
@@ -323,8 +333,9 @@ func (c *Client) send(ctx context.Context, r Request) *Exchange {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	start := time.Now()
+	ex.sent = start
 	resp, err := c.http.Do(req.WithContext(ctx))
-	defer func() { ex.DurationMS = time.Since(start).Milliseconds() }()
+	defer func() { ex.received = time.Now(); ex.DurationMS = ex.received.Sub(start).Milliseconds() }()
 	if err != nil {
 		ex.Error, ex.Unusable = c.describe(err), true
 		ex.timedOut = isTimeout(err)
@@ -473,3 +484,8 @@ func shellQuote(s string) string {
 
 // String is how reports print an exchange: the redacted summary, never the raw response.
 func (e *Exchange) String() string { return e.Summary() }
+
+// GomegaString is how a failed assertion shows an exchange: the summary. Without it Gomega
+// would print the struct by reflection, reading fields that a check sharing the exchange may
+// be writing (its judgement) and the raw response.
+func (e *Exchange) GomegaString() string { return e.Summary() }

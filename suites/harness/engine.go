@@ -55,11 +55,15 @@ func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
 	start := time.Now()
 	res = Result{Check: c.Info, Outcome: Passed}
 	defer func() {
+		// The actions the check started are cancelled (where the contract allows it) before
+		// its machine serves the next check.
+		s.settle(context.WithoutCancel(ctx), env.actions)
 		res.Exchanges, res.Duration = env.exchanges, time.Since(start)
 		res.Missing, res.Refused = env.missing, env.refused
 		if p := recover(); p != nil {
 			if end, ok := p.(ending); ok {
-				res.Outcome, res.Message = end.outcome, end.message
+				// A message quotes what the target sent (an id it made up, a value it echoed).
+				res.Outcome, res.Message = end.outcome, s.client.Redact(end.message)
 				return
 			}
 			res.Outcome = Errored
@@ -88,52 +92,82 @@ func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
 func (s *Suite) RunChecks(ctx context.Context, checks []Check, concurrency int, done func(Result)) []Result {
 	concurrency = max(concurrency, 1)
 	results := make([]Result, len(checks))
-	lanes := s.lanes(checks)
 	var mu sync.Mutex
-	work := make(chan []int)
-	var wg sync.WaitGroup
-	for range min(concurrency, len(lanes)) {
-		wg.Go(func() {
-			for lane := range work {
-				for _, i := range lane {
-					r := s.Execute(ctx, checks[i])
-					results[i] = r
-					if done != nil {
-						mu.Lock()
-						done(r)
-						mu.Unlock()
+	run := func(lanes [][]int) {
+		work := make(chan []int)
+		var wg sync.WaitGroup
+		for range min(concurrency, len(lanes)) {
+			wg.Go(func() {
+				for lane := range work {
+					for _, i := range lane {
+						r := s.Execute(ctx, checks[i])
+						results[i] = r
+						if done != nil {
+							mu.Lock()
+							done(r)
+							mu.Unlock()
+						}
 					}
 				}
-			}
-		})
+			})
+		}
+		for _, lane := range lanes {
+			work <- lane
+		}
+		close(work)
+		wg.Wait()
 	}
-	for _, lane := range lanes {
-		work <- lane
+	// With one machine for everything, the refusals run first: a refused request that a
+	// faulty target accepted could otherwise start a collection under a creating check.
+	var first, later [][]int
+	for _, lane := range s.lanes(checks) {
+		if s.probeShared && checks[lane[0]].Machines > 0 {
+			later = append(later, lane)
+		} else {
+			first = append(first, lane)
+		}
 	}
-	close(work)
-	wg.Wait()
+	run(first)
+	run(later)
 	return results
 }
 
 // lanes groups the checks (by index) into sequences that must run in order: the checks that
-// use the same machine of their own, in the order given; every other check alone. Lanes of
+// use any same machine of their own, in the order given; every other check alone. Lanes of
 // checks that create actions come first: they send the most requests, so they must not
 // start last.
 func (s *Suite) lanes(checks []Check) [][]int {
-	var lanes [][]int
+	laneOf := make([]int, len(checks)) // check -> lane id; lanes merge when checks share a machine
+	for i := range laneOf {
+		laneOf[i] = i
+	}
+	find := func(i int) int {
+		for laneOf[i] != i {
+			i = laneOf[i]
+		}
+		return i
+	}
 	byMachine := map[string]int{}
 	for i, c := range checks {
-		machines := s.allocation[c.ID]
-		if len(machines) == 0 {
-			lanes = append(lanes, []int{i})
-			continue
+		for _, m := range s.allocation[c.ID] {
+			if j, ok := byMachine[m]; ok {
+				laneOf[find(i)] = find(j)
+			} else {
+				byMachine[m] = i
+			}
 		}
-		if l, ok := byMachine[machines[0]]; ok {
-			lanes[l] = append(lanes[l], i)
-			continue
+	}
+	var lanes [][]int
+	index := map[int]int{}
+	for i := range checks {
+		root := find(i)
+		l, ok := index[root]
+		if !ok {
+			l = len(lanes)
+			index[root] = l
+			lanes = append(lanes, nil)
 		}
-		byMachine[machines[0]] = len(lanes)
-		lanes = append(lanes, []int{i})
+		lanes[l] = append(lanes[l], i)
 	}
 	ordered := make([][]int, 0, len(lanes))
 	for _, creating := range []bool{true, false} {

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -44,6 +46,13 @@ type Suite struct {
 	mu       sync.Mutex
 	aborted  string // why the run was given up; "" while it goes on
 	timeouts int    // requests in a row that got no answer in time
+	actions  []*Action
+
+	// companion reads and cancels actions, where the contract allows it.
+	companion companion
+	// probeShared: the one machine id serves the read-only checks and, after them, every
+	// check that creates an action.
+	probeShared bool
 }
 
 // StopAfterTimeouts is how many requests in a row may go unanswered before the run is given
@@ -88,12 +97,29 @@ type sharedExchange struct {
 // check that sends the same one gets that exchange.
 func (s *Suite) do(ctx context.Context, r Request) *Exchange {
 	if !r.Shared {
-		return s.client.Do(ctx, r)
+		return s.send(ctx, r)
 	}
 	v, _ := s.shared.LoadOrStore(r.key(), &sharedExchange{})
 	se := v.(*sharedExchange)
-	se.once.Do(func() { se.ex = s.client.Do(ctx, r) })
+	se.once.Do(func() { se.ex = s.send(ctx, r) })
 	return se.ex
+}
+
+// send sends a request, again while its RetryWhile says so, within the busy wait.
+func (s *Suite) send(ctx context.Context, r Request) *Exchange {
+	ex := s.client.Do(ctx, r)
+	if r.RetryWhile == nil || !r.RetryWhile(ex) || s.Config.BusyWait <= 0 {
+		return ex
+	}
+	start := time.Now()
+	for r.RetryWhile(ex) && time.Since(start) < s.Config.BusyWait {
+		if sleep(ctx, min(2*time.Second, s.Config.BusyWait-time.Since(start))) != nil {
+			return ex
+		}
+		ex = s.client.Do(ctx, r)
+	}
+	ex.Note = strings.TrimPrefix(ex.Note+"; ", "; ") + fmt.Sprintf("the machine was busy: waited %s (%sBUSY_WAIT %s) and sent the request again", time.Since(start).Round(time.Second), config.EnvPrefix, s.Config.BusyWait)
+	return ex
 }
 
 // NewSuite prepares a run of checks against the configured target, or against a freshly
@@ -107,13 +133,9 @@ func NewSuite(ctx context.Context, cfg config.Config, profile spec.Profile, chec
 	if err != nil {
 		return nil, err
 	}
-	s := &Suite{Op: op, Profile: profile}
-	s.MachinesNeeded = 1
-	for _, c := range checks {
-		s.MachinesNeeded += c.Machines
-	}
+	s := &Suite{Op: op, Profile: profile, companion: companionOf(profile)}
 	if cfg.Target == "" {
-		t, err := embedded.Start(embedded.Options{Machines: s.MachinesNeeded + 8})
+		t, err := embedded.Start(embedded.Options{Machines: 1 + machinesOf(units(checks)) + 8})
 		if err != nil {
 			return nil, fmt.Errorf("start the embedded reference: %w", err)
 		}
@@ -165,29 +187,101 @@ func TargetConfig(cfg config.Config, t *embedded.Target) config.Config {
 	return cfg
 }
 
-// allocate gives the probe machine to the read-only checks and consecutive machines to each
-// creates-action check in catalogue order: the same assignment in every process of a parallel
-// run, so that no check's action makes another's fail with "already running".
-func (s *Suite) allocate(checks []Check) {
-	ids := s.Config.MachineIDs
-	s.allocation = map[string][]string{}
-	if len(ids) == 0 {
-		return
-	}
-	s.probe = ids[0]
-	next := 1
+// unit is what gets machines: a group of checks that share one creation, or one check.
+type unit struct {
+	checks   []string
+	machines int
+	must     int // how many MUST checks it serves: its value
+}
+
+// units groups the checks that need machines, most valuable first (the most MUST checks
+// served), then in catalogue order.
+func units(checks []Check) []unit {
+	var out []unit
+	group := map[string]int{}
 	for _, c := range checks {
 		if c.Machines == 0 {
 			continue
 		}
-		if next+c.Machines > len(ids) {
-			next = len(ids) + 1 // later checks get nothing either, keeping the order stable
+		i, ok := group[c.Shares]
+		if !ok || c.Shares == "" {
+			i = len(out)
+			out = append(out, unit{})
+			if c.Shares != "" {
+				group[c.Shares] = i
+			}
+		}
+		u := &out[i]
+		u.checks = append(u.checks, c.ID)
+		u.machines = max(u.machines, c.Machines)
+		if c.Level == Must {
+			u.must++
+		}
+	}
+	slices.SortStableFunc(out, func(a, b unit) int { return b.must - a.must })
+	return out
+}
+
+func machinesOf(us []unit) int {
+	n := 0
+	for _, u := range us {
+		n += u.machines
+	}
+	return n
+}
+
+// allocate gives the first machine to the read-only checks (the probe) and machines to the
+// checks that create actions, the most valuable first; the same assignment in every process
+// of a parallel run.
+//
+// Where the harness cancels the actions it starts (today's API), a machine serves check after
+// check: the units take the other machines in turn, or the probe machine itself when it is
+// the only one, so one machine id is enough for a full run. Elsewhere each unit needs
+// machines of its own, and a unit that does not fit leaves the rest to the next ones; its
+// checks are skipped, saying so (and the run is incomplete).
+func (s *Suite) allocate(checks []Check) {
+	ids := s.Config.MachineIDs
+	s.allocation = map[string][]string{}
+	us := units(checks)
+	s.MachinesNeeded = 1 + machinesOf(us)
+	if len(ids) == 0 {
+		return
+	}
+	s.probe = ids[0]
+	if s.CanCancel() {
+		s.MachinesNeeded = 1
+		pool := ids[1:]
+		if len(pool) == 0 {
+			pool, s.probeShared = ids, true
+		}
+		next := 0
+		for _, u := range us {
+			// Distinct machines while the pool lasts; then the same ones again, in turn.
+			machines := make([]string, u.machines)
+			for j := range machines {
+				machines[j] = pool[next%len(pool)]
+				next++
+			}
+			for _, id := range u.checks {
+				s.allocation[id] = machines
+			}
+		}
+		return
+	}
+	next := 1
+	for _, u := range us {
+		if next+u.machines > len(ids) {
 			continue
 		}
-		s.allocation[c.ID] = ids[next : next+c.Machines]
-		next += c.Machines
+		for _, id := range u.checks {
+			s.allocation[id] = ids[next : next+u.machines]
+		}
+		next += u.machines
 	}
 }
+
+// Allocation is the machines each check that creates actions was given (plan shows it).
+func (s *Suite) Allocation(id string) []string { return s.allocation[id] }
 
 // preflight sends two harmless requests so that a run that cannot work ends at once with one
 // clear message instead of a wall of failures: GET on the base URL (is the target there?), and
