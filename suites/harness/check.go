@@ -120,6 +120,8 @@ type Env struct {
 	actions   []*Action // the actions the check's requests started
 	missing   string    // the setting whose absence skipped the check
 	refused   bool      // skipped because the target is production
+	// busyExplains: a machine busy from an earlier run would explain the check's failure.
+	busyExplains bool
 }
 
 // Gomega returns an assertion handle whose failures name the check ID.
@@ -215,6 +217,11 @@ func (e *Env) Send(r Request) *Exchange {
 	}
 	return ex
 }
+
+// BusyExplains says that the failure about to come has another explanation if machines of this
+// run were busy with an earlier run's collections: then the check ends as an error instead
+// (see RunChecks).
+func (e *Env) BusyExplains() { e.busyExplains = true }
 
 // Unusable ends the check as an error: the target could not be used for it (a busy machine),
 // which says nothing about conformance.

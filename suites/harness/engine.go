@@ -31,6 +31,8 @@ type Result struct {
 	// because the target is production (a skip the user chose).
 	Missing string
 	Refused bool
+	// busyExplains: a machine busy from an earlier run would explain the failure too.
+	busyExplains bool
 }
 
 // DefaultConcurrency is how many checks run at once unless told otherwise: enough to hide
@@ -59,7 +61,7 @@ func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
 		// its machine serves the next check.
 		s.settle(context.WithoutCancel(ctx), env.actions)
 		res.Exchanges, res.Duration = env.exchanges, time.Since(start)
-		res.Missing, res.Refused = env.missing, env.refused
+		res.Missing, res.Refused, res.busyExplains = env.missing, env.refused, env.busyExplains
 		if p := recover(); p != nil {
 			if end, ok := p.(ending); ok {
 				// A message quotes what the target sent (an id it made up, a value it echoed).
@@ -129,6 +131,16 @@ func (s *Suite) RunChecks(ctx context.Context, checks []Check, concurrency int, 
 	}
 	run(first)
 	run(later)
+	// A failure that a busy machine explains as well is no verdict on the target when the run
+	// found machines busy from an earlier run.
+	if s.SawBusy() {
+		for i, r := range results {
+			if r.Outcome == Failed && r.busyExplains {
+				results[i].Outcome = Errored
+				results[i].Message = r.Check.ID + ": not judged: machines of this run were busy with an earlier run's collections, which explains this as well: " + r.Message
+			}
+		}
+	}
 	return results
 }
 

@@ -47,6 +47,7 @@ type Suite struct {
 	aborted  string // why the run was given up; "" while it goes on
 	timeouts int    // requests in a row that got no answer in time
 	actions  []*Action
+	sawBusy  bool // a creation found its machine busy (with an earlier run's collection)
 
 	// companion reads and cancels actions, where the contract allows it.
 	companion companion
@@ -58,6 +59,13 @@ type Suite struct {
 // StopAfterTimeouts is how many requests in a row may go unanswered before the run is given
 // up: a target that stopped answering must not hold a run for a timeout per check.
 const StopAfterTimeouts = 3
+
+// SawBusy reports whether a creation of this run found its machine busy when it started.
+func (s *Suite) SawBusy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sawBusy
+}
 
 // Aborted says why the run was given up, or "".
 func (s *Suite) Aborted() string {
@@ -108,7 +116,13 @@ func (s *Suite) do(ctx context.Context, r Request) *Exchange {
 // send sends a request, again while its RetryWhile says so, within the busy wait.
 func (s *Suite) send(ctx context.Context, r Request) *Exchange {
 	ex := s.client.Do(ctx, r)
-	if r.RetryWhile == nil || !r.RetryWhile(ex) || s.Config.BusyWait <= 0 {
+	if r.RetryWhile == nil || !r.RetryWhile(ex) {
+		return ex
+	}
+	s.mu.Lock()
+	s.sawBusy = true
+	s.mu.Unlock()
+	if s.Config.BusyWait <= 0 {
 		return ex
 	}
 	start := time.Now()
