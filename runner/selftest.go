@@ -117,6 +117,11 @@ alarm), or when a check of the catalogue is killed by no mutant.`,
 		fmt.Fprintf(stderr, "selftest: %v\n", err)
 		return exitCannotDo
 	}
+	tokens, err := issuer.MintTokens(time.Hour)
+	if err != nil {
+		fmt.Fprintf(stderr, "selftest: %v\n", err)
+		return exitCannotDo
+	}
 	type work struct {
 		row       *SelfTestRow
 		profile   spec.Profile
@@ -152,7 +157,7 @@ alarm), or when a check of the catalogue is killed by no mutant.`,
 		wg.Go(func() {
 			for w := range next {
 				row := w.row
-				checkTarget(ctx, row, w.profile, w.catalogue, issuer)
+				checkTarget(ctx, row, w.profile, w.catalogue, issuer, &tokens)
 				slices.Sort(row.Failed)
 				mu.Lock()
 				status := "ok"
@@ -232,7 +237,7 @@ func selftestRows(catalogue []harness.Check, only string) ([]SelfTestRow, []stri
 }
 
 // checkTarget runs the catalogue against one target, in this process, and records what failed.
-func checkTarget(ctx context.Context, row *SelfTestRow, p spec.Profile, catalogue []harness.Check, issuer *identity.Issuer) {
+func checkTarget(ctx context.Context, row *SelfTestRow, p spec.Profile, catalogue []harness.Check, issuer *identity.Issuer, tokens *identity.Tokens) {
 	start := time.Now()
 	defer func() { row.DurationMS = time.Since(start).Milliseconds() }()
 	var fault embedded.Fault
@@ -240,7 +245,7 @@ func checkTarget(ctx context.Context, row *SelfTestRow, p spec.Profile, catalogu
 		m, _ := mutants.Find(row.Name)
 		fault = m.Fault
 	}
-	target, err := embedded.Start(embedded.Options{Machines: 40, Fault: fault, Issuer: issuer})
+	target, err := embedded.Start(embedded.Options{Machines: 40, Fault: fault, Issuer: issuer, Tokens: tokens})
 	if err != nil {
 		row.Problem = err.Error()
 		return

@@ -36,14 +36,21 @@ const MinFragment = 12
 type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string
-	m       *matcher // nil: no secret
+	// ms match the secrets: one for those given to New, one more for each added since
+	// (building a matcher for all of them again on every Add cost more than a whole run).
+	ms []*matcher
 }
 
 // New redacts these secrets.
 func New(secrets ...string) *Redactor {
 	r := &Redactor{}
 	for _, s := range secrets {
-		r.Add(s)
+		if s != "" && !slices.Contains(r.secrets, s) {
+			r.secrets = append(r.secrets, s)
+		}
+	}
+	if len(r.secrets) > 0 {
+		r.ms = []*matcher{newMatcher(r.secrets)}
 	}
 	return r
 }
@@ -59,18 +66,21 @@ func (r *Redactor) Add(secret string) {
 		return
 	}
 	r.secrets = append(r.secrets, secret)
-	r.m = newMatcher(r.secrets)
+	r.ms = append(slices.Clip(r.ms), newMatcher([]string{secret}))
 }
 
 // Replace returns s with every secret redacted.
 func (r *Redactor) Replace(s string) string {
 	r.mu.RLock()
-	m := r.m
+	ms := r.ms
 	r.mu.RUnlock()
-	if m == nil || s == "" {
-		return s
+	for _, m := range ms {
+		if s == "" {
+			break
+		}
+		s = m.replace(s)
 	}
-	return m.replace(s)
+	return s
 }
 
 // variant is one form of a secret, canonical, and the shortest match of it that is redacted.
@@ -92,7 +102,11 @@ type matcher struct {
 	width    int
 	pow      uint64 // hashBase^(width-1)
 	filter   []uint64
-	windows  map[uint64][]hit
+	// windows maps a window's hash to its first hit (index+1 in hits); next chains the hits
+	// of equal hashes. Flat, so that building a matcher allocates little.
+	windows map[uint64]int32
+	hits    []hit
+	next    []int32
 }
 
 const (
@@ -101,7 +115,7 @@ const (
 )
 
 func newMatcher(secrets []string) *matcher {
-	m := &matcher{windows: map[uint64][]hit{}, filter: make([]uint64, filterBits/64), width: MinFragment}
+	m := &matcher{filter: make([]uint64, filterBits/64), width: MinFragment}
 	seen := map[string]bool{}
 	add := func(text string, whole bool) {
 		text = canonical(text)
@@ -138,6 +152,12 @@ func newMatcher(secrets []string) *matcher {
 	for range m.width - 1 {
 		m.pow *= hashBase
 	}
+	windows := 0
+	for _, v := range m.variants {
+		windows += len(v.text)
+	}
+	m.windows = make(map[uint64]int32, windows) // sized once: growing it was most of the cost
+	m.hits, m.next = make([]hit, 0, windows), make([]int32, 0, windows)
 	for i, v := range m.variants {
 		if len(v.text) < m.width {
 			continue
@@ -149,7 +169,9 @@ func newMatcher(secrets []string) *matcher {
 			}
 			h = h*hashBase + uint64(v.text[j])
 			if j >= m.width-1 {
-				m.windows[h] = append(m.windows[h], hit{int32(i), int32(j - m.width + 1)})
+				m.hits = append(m.hits, hit{int32(i), int32(j - m.width + 1)})
+				m.next = append(m.next, m.windows[h])
+				m.windows[h] = int32(len(m.hits))
 				m.filter[(h%filterBits)/64] |= 1 << (h % 64)
 			}
 		}
@@ -193,7 +215,8 @@ func (m *matcher) replace(s string) string {
 		if m.filter[(h%filterBits)/64]&(1<<(h%64)) == 0 || j < covered {
 			continue
 		}
-		for _, hh := range m.windows[h] {
+		for k := m.windows[h]; k != 0; k = m.next[k-1] {
+			hh := m.hits[k-1]
 			v := m.variants[hh.variant]
 			off := int(hh.offset)
 			if string(text[p:p+w]) != v.text[off:off+w] {
