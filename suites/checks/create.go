@@ -137,6 +137,16 @@ func createChecks(op *spec.Operation, p spec.Profile) []harness.Check {
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {
 				g.Expect(property(g, ex, action, "machineId")).To(Equal(env.Machines[0]), "machineId must be the machine id of the path\n%s", ex.Summary())
 			}),
+		judging("CIP-CREATE-014", "requestor names the caller: the user's UPN, or the application's name", el("/requestor"), harness.Should,
+			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {
+				want, ok := env.CallerName(harness.Admin)
+				if !ok {
+					env.Skip("the admin token is no JWT naming its caller (upn, unique_name, preferred_username or app_displayname): nothing to compare requestor with")
+				}
+				got := property(g, ex, action, "requestor")
+				// The seed's own example carries a trailing space: spaces around and case are not judged.
+				g.Expect(strings.EqualFold(strings.TrimSpace(got), want)).To(BeTrue(), "requestor %q does not name the caller %q\n%s", got, want, ex.Summary())
+			}),
 		judging("CIP-CREATE-009", "A new action's status is "+strings.Join(p.InitialStatuses, " or "), el("/status"), harness.Must,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {
 				g.Expect(property(g, ex, action, "status")).To(BeElementOf(p.InitialStatuses), "a new action's status must be %s\n%s", strings.Join(p.InitialStatuses, " or "), ex.Summary())

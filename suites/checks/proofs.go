@@ -68,7 +68,8 @@ var proofs = []Proof{
 	// The 201 and its MachineAction.
 	{"created-200", creating},
 	{"created-text-plain", ids("CIP-CREATE-002", "CIP-CREATE-003")},
-	{"no-requestor", ids("CIP-CREATE-003")},
+	{"no-requestor", ids("CIP-CREATE-003", "CIP-CREATE-014")},
+	{"requestor-service", ids("CIP-CREATE-014")},
 	{"wrong-type", ids("CIP-CREATE-004", "CIP-ACTION-001")},
 	{"status-outside-enum", ids("CIP-CREATE-003", "CIP-CREATE-009")},
 	{"status-succeeded", ids("CIP-CREATE-009")},

@@ -6,6 +6,8 @@ package harness
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -176,6 +178,36 @@ func (e *Env) token(role Role) string {
 		e.skipFor(roleEnv(role), fmt.Sprintf("no token for the %s identity (%s)", role, roleSettings(role)))
 	}
 	return token
+}
+
+// CallerName is who a role's token says its caller is, as the service names a requestor: the
+// user's UPN (or name), or an application's display name. The token's claims are read without
+// checking its signature: the target judges the token, the harness only reads whom it names.
+// ok is false when the token is no JWT or names nobody.
+func (e *Env) CallerName(role Role) (name string, ok bool) {
+	parts := strings.Split(e.token(role), ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "", false
+	}
+	var claims struct {
+		UPN               string `json:"upn"`
+		UniqueName        string `json:"unique_name"`
+		PreferredUsername string `json:"preferred_username"`
+		AppDisplayName    string `json:"app_displayname"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return "", false
+	}
+	for _, n := range []string{claims.UPN, claims.UniqueName, claims.PreferredUsername, claims.AppDisplayName} {
+		if n != "" {
+			return n, true
+		}
+	}
+	return "", false
 }
 
 // Tampered is a role's token with its last four characters replaced: a wrong signature.
