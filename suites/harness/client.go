@@ -55,7 +55,7 @@ type Request struct {
 func (r Request) key() string {
 	var auth, ctype string
 	if r.Auth != nil {
-		auth = r.Auth.Value
+		auth = r.Auth.Shown // the identity, not its current token: a token fetched again is the same caller
 	}
 	ctype = "application/json"
 	if r.Type != nil {
