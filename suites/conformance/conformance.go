@@ -102,7 +102,13 @@ var _ = Describe("collectInvestigationPackage", func() {
 	for _, kind := range kinds {
 		Describe(string(kind), func() {
 			for _, c := range byKind[kind] {
-				It(c.Name(), Label(c.Labels()...), func(ctx SpecContext) { runCheck(ctx, c) })
+				args := []any{Label(c.Labels()...), func(ctx SpecContext) { runCheck(ctx, c) }}
+				if c.Machines > 0 {
+					// Checks that create actions share machines (and one creation): under
+					// ginkgo -p they all run on process 1, one after another; refusals spread.
+					args = append([]any{Serial}, args...)
+				}
+				It(c.Name(), args...)
 			}
 		})
 	}
