@@ -1,10 +1,16 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cipconform/cipconform/fixtures/embedded"
 	"github.com/cipconform/cipconform/runner/results"
@@ -136,5 +142,39 @@ func TestAnUnknownMachineEndsTheRun(t *testing.T) {
 	o := cli(t, t.TempDir(), env, "run", "--report-dir", "out")
 	if o.code != exitCannotDo || !strings.Contains(o.stdout, "machine no-such-machine was not found on the target") || strings.Contains(o.stdout, "FAIL ") {
 		t.Errorf("exit %d: want 3, one clear message and no failures\n%s", o.code, o.stdout)
+	}
+}
+
+// A target that stops answering ends the run after a few timeouts, not after one per check:
+// the checks left are errors that say so.
+func TestATargetThatStopsAnsweringEndsTheRun(t *testing.T) {
+	t.Parallel()
+	target := startTarget(t, embedded.Fault{})
+	upstream, _ := url.Parse(target.BaseURL)
+	upstream.Path = ""
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	var served atomic.Int32
+	release := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) > 2 { // the preflight's two requests are answered, then nothing
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer hanging.Close()
+	defer close(release)
+	env := targetEnv(target)
+	env["CIP_TARGET"] = hanging.URL + embedded.BasePath
+	env["CIP_REQUEST_TIMEOUT"] = "1s"
+	start := time.Now()
+	o := cli(t, t.TempDir(), env, "run", "--report-dir", "out")
+	elapsed := time.Since(start)
+	// 4 checks in flight time out together, then the run gives up: a few timeouts, not 46.
+	if o.code != exitCannotDo || elapsed > 15*time.Second || !strings.Contains(o.stdout, "the target stopped answering") {
+		t.Errorf("exit %d after %s: want 3 within seconds, saying the target stopped answering\n%s", o.code, elapsed, o.stdout)
 	}
 }
