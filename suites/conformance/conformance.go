@@ -30,22 +30,38 @@ const (
 var (
 	configSource = func() (config.Config, error) { return config.Defaults(), nil }
 	suite        *harness.Suite
-	profile      = treeProfile()
-	catalogue    = mustCatalogue(profile)
+	// run is the configuration, read once when Ginkgo builds the tree (in RunSpecs, after the
+	// flags are parsed), with the profile it judges by and that profile's catalogue.
+	run struct {
+		loaded    bool
+		cfg       config.Config
+		err       error
+		profile   spec.Profile
+		catalogue []harness.Check
+	}
 )
 
-// treeProfile is the contract whose catalogue the tree holds. Ginkgo builds the tree before
-// it parses flags, so the profile comes from the environment: CIP_PROFILE, CIP_SPEC, or what
-// CIP_TARGET's base path tells; with none, the first embedded profile (the 2017 preview). A
-// configuration error shows in BeforeSuite, where the whole configuration is loaded.
-func treeProfile() spec.Profile {
-	cfg := config.Defaults()
-	cfg.Profile, cfg.Spec, cfg.Target = os.Getenv(config.EnvPrefix+"PROFILE"), os.Getenv(config.EnvPrefix+"SPEC"), os.Getenv(config.EnvPrefix+"TARGET")
-	p, err := cfg.OneProfile()
-	if err != nil {
-		return spec.Preview2017
+// load reads the configuration and builds the catalogue of its profile (for the embedded
+// reference without a profile: the first embedded one, the 2017 preview). A configuration
+// error is kept for BeforeSuite to report; the tree is then the preview's.
+func load() {
+	if run.loaded {
+		return
 	}
-	return p
+	run.loaded = true
+	run.profile = spec.Preview2017
+	run.cfg, run.err = configSource()
+	if run.err == nil {
+		var p spec.Profile
+		if p, run.err = run.cfg.OneProfile(); run.err == nil {
+			run.profile = p
+		}
+	}
+	c, err := checks.Catalogue(run.profile)
+	if err != nil {
+		panic(fmt.Sprintf("cipconform: the check catalogue cannot be built: %v", err))
+	}
+	run.catalogue = c
 }
 
 // Redact removes from s every secret the suite knows, tokens fetched during the run included.
@@ -59,30 +75,16 @@ func Redact(s string) string {
 // Use sets where the configuration comes from; call it before RunSpecs.
 func Use(source func() (config.Config, error)) { configSource = source }
 
-func mustCatalogue(p spec.Profile) []harness.Check {
-	c, err := checks.Catalogue(p)
-	if err != nil {
-		panic(fmt.Sprintf("cipconform: the check catalogue cannot be built: %v", err))
-	}
-	return c
-}
-
 var _ = BeforeSuite(func(ctx SpecContext) {
-	cfg, err := configSource()
+	load()
+	cfg, err := run.cfg, run.err
 	if err != nil {
 		Fail("configuration: " + err.Error())
 	}
 	if cfg.Insecure {
 		fmt.Fprintln(os.Stderr, "WARNING: TLS certificate verification is OFF (CIP_INSECURE): the target's identity is not checked.")
 	}
-	p, err := cfg.OneProfile()
-	if err != nil {
-		Fail("configuration: " + err.Error())
-	}
-	if p.Name != profile.Name || p.Source != profile.Source {
-		Fail(fmt.Sprintf("configuration: the specs were built for the %s profile (%s), but the configuration says %s (%s): Ginkgo builds its tree before flags are read, so give the profile, the target and --spec as CIP_PROFILE, CIP_TARGET and CIP_SPEC", profile.Name, profile.Source, p.Name, p.Source))
-	}
-	s, err := harness.NewSuite(ctx, cfg, p, catalogue)
+	s, err := harness.NewSuite(ctx, cfg, run.profile, run.catalogue)
 	if err != nil {
 		Fail(err.Error())
 	}
@@ -91,9 +93,10 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 }, NodeTimeout(2*time.Minute))
 
 var _ = Describe("collectInvestigationPackage", func() {
+	load()
 	kinds := []harness.Kind{}
 	byKind := map[harness.Kind][]harness.Check{}
-	for _, c := range catalogue {
+	for _, c := range run.catalogue {
 		if _, seen := byKind[c.Kind]; !seen {
 			kinds = append(kinds, c.Kind)
 		}
