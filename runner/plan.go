@@ -103,7 +103,7 @@ func planProfile(ctx context.Context, cfg config.Config, p spec.Profile, match t
 		suite.RefuseActions(why)
 	}
 	fmt.Fprintf(stdout, "# Plan: cipconform run against %s\n\nProfile %s: %s.\n", heading, p.Name, p.Title)
-	fmt.Fprintf(stdout, "The catalogue needs %d machines (CIP_MACHINE_IDS has %d).\n", suite.MachinesNeeded, len(simCfg.MachineIDs))
+	fmt.Fprintf(stdout, "The catalogue needs %d machine id(s), the first for the read-only checks (CIP_MACHINE_IDS has %d).\n", suite.MachinesNeeded, len(simCfg.MachineIDs))
 	if suite.CanCancel() {
 		fmt.Fprintln(stdout, "The contract can cancel an action: after each check the run cancels the actions it started and reads them until they have ended, so one machine serves every check.")
 	} else {
@@ -119,8 +119,11 @@ func planProfile(ctx context.Context, cfg config.Config, p spec.Profile, match t
 		res := suite.Execute(ctx, c)
 		outcomes = append(outcomes, res)
 		fmt.Fprintf(stdout, "\n## %s: %s\n%s · %s · %s\n", c.ID, c.Title, c.Element, c.Level, c.Safety)
-		if machines := suite.Allocation(c.ID); len(machines) > 0 {
+		switch machines := suite.Allocation(c.ID); {
+		case len(machines) > 0:
 			fmt.Fprintf(stdout, "machine: %s\n", strings.Join(slices.Compact(slices.Clone(machines)), ", "))
+		case c.Machines == 0 && len(simCfg.MachineIDs) > 0:
+			fmt.Fprintf(stdout, "machine: %s (read-only: every request is refused)\n", simCfg.MachineIDs[0])
 		}
 		if res.Outcome == harness.Skipped {
 			fmt.Fprintf(stdout, "would be SKIPPED: %s\n", strings.TrimPrefix(res.Message, c.ID+": "))

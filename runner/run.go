@@ -335,7 +335,7 @@ func execute(ctx context.Context, cfg config.Config, p spec.Profile, opts runOpt
 	res.Profile = results.Profile{Name: p.Name, Title: p.Title, Source: p.Source}
 	res.Strict, res.AllowIncomplete, res.CatalogueSize = opts.strict, opts.allowIncomplete, len(catalogue)
 	res.Warnings = runWarnings(cfg, res)
-	res.Coverage = results.Coverage(op, res.Checks)
+	res.Coverage = results.Coverage(op, contract.Operations(), res.Checks)
 	res.Judge()
 	cmp, err := g.apply(res, p, opts)
 	if err != nil {
@@ -409,6 +409,9 @@ func runChecks(ctx context.Context, cfg config.Config, p spec.Profile, catalogue
 	res := results.FromRun(time.Time{}, time.Time{}, labelFilter, outcomes)
 	res.Target, res.Embedded, res.Config = suite.Target, suite.Embedded != nil, suite.Config
 	res.Actions = suite.Actions()
+	if why := suite.Aborted(); why != "" {
+		res.Stopped, _, _ = strings.Cut(why, "\n")
+	}
 	return res, redact
 }
 

@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -55,6 +56,13 @@ func Parse(data []byte) (*Contract, error) {
 		}
 	}
 	return c, nil
+}
+
+// Operations lists the document's operations, by operationId.
+func (c *Contract) Operations() []*Operation {
+	ops := slices.Collect(maps.Values(c.ops))
+	slices.SortFunc(ops, func(a, b *Operation) int { return strings.Compare(a.ID, b.ID) })
+	return ops
 }
 
 // Document returns the document as written.

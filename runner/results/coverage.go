@@ -29,7 +29,10 @@ func (c CoverageItem) Covered() bool { return len(c.Checks) > 0 }
 // property and header, and each negative class to the checks of this run that exercised it,
 // reading what a check exercises from its spec element's fields and its kind. An item no
 // check exercised has no checks: the reports list it as uncovered.
-func Coverage(op *spec.Operation, checks []CheckResult) []CoverageItem {
+//
+// The contract's other operations (today's companion endpoints) are items too: the checks
+// whose element is one of theirs exercised it.
+func Coverage(op *spec.Operation, others []*spec.Operation, checks []CheckResult) []CoverageItem {
 	var items []CoverageItem
 	add := func(kind, item string, exercised func(c CheckResult) bool) {
 		ci := CoverageItem{Kind: kind, Item: item}
@@ -45,7 +48,15 @@ func Coverage(op *spec.Operation, checks []CheckResult) []CoverageItem {
 	})
 	for _, status := range op.Statuses() {
 		code := fmt.Sprint(status)
-		add("response", code, func(c CheckResult) bool { return c.Element.Status == code })
+		add("response", code, func(c CheckResult) bool { return c.Element.Operation == op.ID && c.Element.Status == code })
+	}
+	for _, other := range others {
+		if other.ID == op.ID {
+			continue
+		}
+		add("operation", fmt.Sprintf("%s %s %s", other.ID, other.Method, other.PathTemplate), func(c CheckResult) bool {
+			return c.Element.Operation == other.ID
+		})
 	}
 	for _, p := range op.RequestBodyProperties() {
 		if !p.Required {

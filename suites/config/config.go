@@ -158,8 +158,16 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 		fl.file = v
 		return nil
 	})
+	defaults := map[string]string{}
+	for _, kv := range Defaults().Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		defaults[k] = v
+	}
 	for _, f := range Fields() {
 		usage := fmt.Sprintf("%s (env %s)", f.Help, f.Env)
+		if d := defaults[f.Env]; d != "" && d != "0" && d != "false" {
+			usage = fmt.Sprintf("%s (env %s; default %s)", f.Help, f.Env, d)
+		}
 		if f.Kind == "bool" {
 			fs.BoolFunc(f.Flag, usage, func(v string) error {
 				if _, err := strconv.ParseBool(v); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cipconform/cipconform/spec"
@@ -154,8 +155,9 @@ func (s *Suite) cancel(ctx context.Context, a *Action) {
 	}
 	ex := s.client.Do(ctx, Request{Label: "cleanup: cancel action " + a.ID, Method: http.MethodPost, URL: cancelURL, Auth: auth,
 		Body: []byte(`{"Comment":"cipconform: cleanup after ` + a.Check + `"}`)})
+	cancelAnswer := ""
 	if ex.Status != http.StatusOK {
-		s.note(a, fmt.Sprintf("cancel answered %s", statusOrError(ex)))
+		cancelAnswer = fmt.Sprintf("cancel answered %s", statusOrError(ex))
 	} else {
 		s.mu.Lock()
 		a.Cancelled = true
@@ -169,19 +171,20 @@ func (s *Suite) cancel(ctx context.Context, a *Action) {
 			Status string `json:"status"`
 		}
 		if ex.Status != http.StatusOK || json.Unmarshal(ex.Body(), &body) != nil {
-			s.note(a, fmt.Sprintf("reading it back answered %s: it cannot be followed", statusOrError(ex)))
+			s.note(a, strings.TrimPrefix(cancelAnswer+"; ", "; ")+fmt.Sprintf("reading it back answered %s: it cannot be followed", statusOrError(ex)))
 			return
 		}
 		{
 			s.mu.Lock()
 			a.Status = body.Status
+			a.Cancelled = a.Cancelled || body.Status == "Cancelled" // by the harness or its check
 			s.mu.Unlock()
 			if !open(body.Status) {
-				return
+				return // ended: whatever the cancel answered (one that had ended is refused)
 			}
 		}
 		if time.Now().Add(interval).After(deadline) || ctx.Err() != nil {
-			s.note(a, fmt.Sprintf("still %s after %s (%sSETTLE_TIMEOUT); last read: %s", a.Status, s.Config.SettleTimeout, "CIP_", statusOrError(ex)))
+			s.note(a, strings.TrimPrefix(cancelAnswer+"; ", "; ")+fmt.Sprintf("still %s after %s (%sSETTLE_TIMEOUT); last read: %s", a.Status, s.Config.SettleTimeout, "CIP_", statusOrError(ex)))
 			return
 		}
 		if sleep(ctx, interval) != nil {

@@ -275,7 +275,7 @@ func (e *Env) Prepare() {
 		e.Skip(fmt.Sprintf("refused: %s, and this check starts a collection on a real machine; give --allow-actions (%sALLOW_ACTIONS=true) to run it", e.suite.refused, config.EnvPrefix))
 	}
 	if len(e.Machines) < e.Check.Machines {
-		e.skipFor(config.EnvPrefix+"MACHINE_IDS", fmt.Sprintf("needs %d machine(s) of its own, but %sMACHINE_IDS has too few: this catalogue needs %d in all (plus one for read-only checks)",
+		e.skipFor(config.EnvPrefix+"MACHINE_IDS", fmt.Sprintf("needs %d machine(s) of its own, but %sMACHINE_IDS has too few: this catalogue needs %d in all (one of them for the read-only checks)",
 			e.Check.Machines, config.EnvPrefix, e.suite.MachinesNeeded))
 	}
 	for _, role := range e.Check.Roles {
