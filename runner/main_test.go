@@ -212,6 +212,10 @@ func TestExitCodes(t *testing.T) {
 	target := startTarget(t, embedded.Fault{})
 	onlyAdmin := map[string]string{"CIP_TARGET": target.BaseURL, "CIP_MACHINE_IDS": strings.Join(target.Machines, ","), "CIP_TOKEN_ADMIN": target.Tokens.Admin}
 	unreachable := map[string]string{"CIP_TARGET": "http://127.0.0.1:1/api", "CIP_TOKEN_ADMIN": "unreachable-token"}
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		env  map[string]string
@@ -222,6 +226,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad target", map[string]string{"CIP_TARGET": "not a url"}, []string{"run"}, exitUsage, "absolute http"},
 		{"target without token", map[string]string{"CIP_TARGET": "https://x.example"}, []string{"run"}, exitUsage, "is required with CIP_TARGET"},
 		{"malformed config file", map[string]string{"CIP_CONFIG": "/nonexistent.yaml"}, []string{"run"}, exitUsage, "config file"},
+		{"CA file without a certificate", nil, []string{"run", "--ca-file", notPEM}, exitUsage, "--ca-file " + notPEM + ": no PEM certificate"},
 		{"unknown flag", nil, []string{"run", "--nope"}, exitUsage, "flag provided but not defined"},
 		{"unknown verb", nil, []string{"frobnicate"}, exitUsage, "unknown command"},
 		{"unreachable", unreachable, []string{"run", "--report-dir", "out"}, exitCannotDo, "cannot reach target"},

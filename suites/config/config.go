@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -353,8 +354,12 @@ func (c Config) validate(given names) error {
 		return fmt.Errorf("%s %s: want zero or more", given.of(EnvPrefix+"CLOCK_SKEW"), c.ClockSkew)
 	}
 	if c.CAFile != "" {
-		if _, err := os.Stat(c.CAFile); err != nil {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
 			return fmt.Errorf("%s: %w", given.of(EnvPrefix+"CA_FILE"), err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return fmt.Errorf("%s %s: no PEM certificate in it (want CA certificates, each between BEGIN CERTIFICATE and END CERTIFICATE)", given.of(EnvPrefix+"CA_FILE"), c.CAFile)
 		}
 	}
 	seen := map[string]bool{}

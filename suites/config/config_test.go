@@ -252,3 +252,19 @@ func TestMachineIDsAreValidated(t *testing.T) {
 		}
 	}
 }
+
+// A CA file that holds no PEM certificate is a configuration error, named as it was given.
+func TestCAFileMustHoldACertificate(t *testing.T) {
+	notPEM := writeFile(t, "this is not a certificate\n")
+	if _, err := config.Load(nil, env(map[string]string{"CIP_CA_FILE": notPEM})); err == nil || !strings.Contains(err.Error(), "CIP_CA_FILE") || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Errorf("CIP_CA_FILE without a certificate: %v", err)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fl := config.BindFlags(fs)
+	if err := fs.Parse([]string{"--ca-file", notPEM}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Load(fl, env(nil)); err == nil || !strings.Contains(err.Error(), "--ca-file") {
+		t.Errorf("--ca-file without a certificate: %v", err)
+	}
+}
