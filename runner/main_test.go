@@ -380,3 +380,35 @@ func withoutCIP(env []string) []string {
 	}
 	return out
 }
+
+// A token given as a flag is warned of on stderr (it is in the process list), by run and plan,
+// and never in a report.
+func TestSecretFlagsAreWarnedOf(t *testing.T) {
+	t.Parallel()
+	target := startTarget(t, embedded.Fault{})
+	env := targetEnv(target)
+	token := env["CIP_TOKEN_ADMIN"]
+	delete(env, "CIP_TOKEN_ADMIN")
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"run", "--report-dir", "out", "--label-filter", "CIP-AUTH-001", "--token-admin", token},
+		{"plan", "--label-filter", "CIP-AUTH-001", "--token-admin", token},
+	} {
+		out := cli(t, dir, env, args...)
+		if out.code != exitOK || !strings.Contains(out.stderr, "WARNING: --token-admin puts a secret in the process list") || !strings.Contains(out.stderr, "CIP_TOKEN_ADMIN or --token-admin-file") {
+			t.Errorf("%s: exit %d, no warning on stderr:\n%s", args[0], out.code, out.stderr)
+		}
+		if strings.Contains(out.stdout, "process list") {
+			t.Errorf("%s: the warning is on stdout", args[0])
+		}
+	}
+	for _, name := range reportFiles {
+		data, err := os.ReadFile(filepath.Join(dir, "out", name))
+		if err != nil || strings.Contains(string(data), "process list") {
+			t.Errorf("%s: the warning is in the report (%v)", name, err)
+		}
+	}
+	if out := cli(t, dir, targetEnv(target), "plan", "--label-filter", "CIP-AUTH-001"); strings.Contains(out.stderr, "process list") {
+		t.Errorf("a token from the environment is warned of:\n%s", out.stderr)
+	}
+}

@@ -203,6 +203,9 @@ Prints a line per check while it runs, then the counts and the verdict.`,
 	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
 		return code
 	}
+	for _, w := range settings.Warnings() {
+		fmt.Fprintln(stderr, w)
+	}
 	cfg, err := config.Load(settings, os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "run: configuration: %v\n", err)

@@ -179,6 +179,22 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 	return fl
 }
 
+// Warnings says what in the flags given is risky, a line each: a secret given as a flag is
+// visible to every user of the machine in the process list. They are for stderr, never for
+// reports.
+func (fl *Flags) Warnings() []string {
+	if fl == nil {
+		return nil
+	}
+	var w []string
+	for _, f := range Fields() {
+		if f.Kind == "secret" && fl.values[f.Name] != nil {
+			w = append(w, fmt.Sprintf("WARNING: --%s puts a secret in the process list, where other users of this machine can read it: use %s or --%s-file instead", f.Flag, f.Env, f.Flag))
+		}
+	}
+	return w
+}
+
 // Load builds the configuration: defaults, then the file (from --config or CIP_CONFIG), then
 // CIP_ variables from getenv, then flags (fl may be nil). The result is validated; an error
 // names a setting as it was given: --flag, CIP_ variable or key of the file.

@@ -268,3 +268,30 @@ func TestCAFileMustHoldACertificate(t *testing.T) {
 		t.Errorf("--ca-file without a certificate: %v", err)
 	}
 }
+
+// A secret given as a flag is in the process list: Warnings says so, naming the variable and
+// the file setting to use instead. Secrets from the environment warn of nothing.
+func TestSecretFlagsWarn(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fl := config.BindFlags(fs)
+	if err := fs.Parse([]string{"--token-admin", "flag-token-12345678", "--admin-client-secret", "flag-secret-12345678", "--machine-ids", "a"}); err != nil {
+		t.Fatal(err)
+	}
+	w := fl.Warnings()
+	if len(w) != 2 || !strings.Contains(w[0], "--token-admin") || !strings.Contains(w[0], "CIP_TOKEN_ADMIN or --token-admin-file") || !strings.Contains(w[1], "--admin-client-secret") {
+		t.Errorf("warnings %q", w)
+	}
+	for _, line := range w {
+		if strings.Contains(line, "flag-token") || strings.Contains(line, "flag-secret") {
+			t.Errorf("a warning shows the secret: %s", line)
+		}
+	}
+	fs = flag.NewFlagSet("t", flag.ContinueOnError)
+	fl = config.BindFlags(fs)
+	if err := fs.Parse([]string{"--machine-ids", "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if w := fl.Warnings(); len(w) != 0 {
+		t.Errorf("warnings without secret flags: %q", w)
+	}
+}
