@@ -212,6 +212,10 @@ func TestExitCodes(t *testing.T) {
 	target := startTarget(t, embedded.Fault{})
 	onlyAdmin := map[string]string{"CIP_TARGET": target.BaseURL, "CIP_MACHINE_IDS": strings.Join(target.Machines, ","), "CIP_TOKEN_ADMIN": target.Tokens.Admin}
 	unreachable := map[string]string{"CIP_TARGET": "http://127.0.0.1:1/api", "CIP_TOKEN_ADMIN": "unreachable-token"}
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		env  map[string]string
@@ -222,6 +226,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad target", map[string]string{"CIP_TARGET": "not a url"}, []string{"run"}, exitUsage, "absolute http"},
 		{"target without token", map[string]string{"CIP_TARGET": "https://x.example"}, []string{"run"}, exitUsage, "is required with CIP_TARGET"},
 		{"malformed config file", map[string]string{"CIP_CONFIG": "/nonexistent.yaml"}, []string{"run"}, exitUsage, "config file"},
+		{"CA file without a certificate", nil, []string{"run", "--ca-file", notPEM}, exitUsage, "--ca-file " + notPEM + ": no PEM certificate"},
 		{"unknown flag", nil, []string{"run", "--nope"}, exitUsage, "flag provided but not defined"},
 		{"unknown verb", nil, []string{"frobnicate"}, exitUsage, "unknown command"},
 		{"unreachable", unreachable, []string{"run", "--report-dir", "out"}, exitCannotDo, "cannot reach target"},
@@ -374,4 +379,36 @@ func withoutCIP(env []string) []string {
 		}
 	}
 	return out
+}
+
+// A token given as a flag is warned of on stderr (it is in the process list), by run and plan,
+// and never in a report.
+func TestSecretFlagsAreWarnedOf(t *testing.T) {
+	t.Parallel()
+	target := startTarget(t, embedded.Fault{})
+	env := targetEnv(target)
+	token := env["CIP_TOKEN_ADMIN"]
+	delete(env, "CIP_TOKEN_ADMIN")
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"run", "--report-dir", "out", "--label-filter", "CIP-AUTH-001", "--token-admin", token},
+		{"plan", "--label-filter", "CIP-AUTH-001", "--token-admin", token},
+	} {
+		out := cli(t, dir, env, args...)
+		if out.code != exitOK || !strings.Contains(out.stderr, "WARNING: --token-admin puts a secret in the process list") || !strings.Contains(out.stderr, "CIP_TOKEN_ADMIN or --token-admin-file") {
+			t.Errorf("%s: exit %d, no warning on stderr:\n%s", args[0], out.code, out.stderr)
+		}
+		if strings.Contains(out.stdout, "process list") {
+			t.Errorf("%s: the warning is on stdout", args[0])
+		}
+	}
+	for _, name := range reportFiles {
+		data, err := os.ReadFile(filepath.Join(dir, "out", name))
+		if err != nil || strings.Contains(string(data), "process list") {
+			t.Errorf("%s: the warning is in the report (%v)", name, err)
+		}
+	}
+	if out := cli(t, dir, targetEnv(target), "plan", "--label-filter", "CIP-AUTH-001"); strings.Contains(out.stderr, "process list") {
+		t.Errorf("a token from the environment is warned of:\n%s", out.stderr)
+	}
 }

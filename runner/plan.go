@@ -42,6 +42,9 @@ embedded reference implementation, given the target's machine ids.`,
 	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
 		return code
 	}
+	for _, w := range settings.Warnings() {
+		fmt.Fprintln(stderr, w)
+	}
 	cfg, err := config.Load(settings, os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: configuration: %v\n", err)

@@ -25,7 +25,7 @@ func TestBaselineAndRatchet(t *testing.T) {
 
 	// A mutant after a good run: exactly its two checks regress.
 	out := cli(t, dir, targetEnv(faulty), "run", "--report-dir", "bad", "--baseline", baseline)
-	if out.code != exitFailed || !strings.Contains(out.stdout, "2 check(s) regressed since the baseline: CIP-CREATE-002, CIP-CREATE-003") {
+	if out.code != exitFailed || !strings.Contains(out.stdout, "2 MUST check(s) regressed since the baseline: CIP-CREATE-002, CIP-CREATE-003") {
 		t.Fatalf("exit %d\n%s\n%s", out.code, out.stdout, out.stderr)
 	}
 	res, err := results.Load(filepath.Join(dir, "bad", resultsFile))

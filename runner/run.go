@@ -203,6 +203,9 @@ Prints a line per check while it runs, then the counts and the verdict.`,
 	if fs, code := cmd.parse(args, stdout, stderr); fs == nil {
 		return code
 	}
+	for _, w := range settings.Warnings() {
+		fmt.Fprintln(stderr, w)
+	}
 	cfg, err := config.Load(settings, os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "run: configuration: %v\n", err)
@@ -398,12 +401,15 @@ func runChecks(ctx context.Context, cfg config.Config, p spec.Profile, catalogue
 	}
 	fmt.Fprintf(stderr, "Contract: %s (%s; spec %s)\n", p.Name, p.Title, p.Source)
 	redact := redactor(suite.Client().Redactor())
+	stopped, stopCleanup := harness.Outliving(ctx, harness.StopGrace)
 	outcomes := suite.RunChecks(ctx, selected, suite.Config.Concurrency, func(r harness.Result) {
 		line := fmt.Sprintf("%-5s %-26s %-7s %6dms  %s\n", progressWord[r.Outcome], r.Check.ID, r.Check.Level, r.Duration.Milliseconds(), r.Check.Title)
 		_, _ = progress.Write(redact([]byte(line)))
 	})
-	// Whatever a check left behind (an action it could not settle) gets one more try.
-	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), suite.Config.SettleTimeout+10*time.Second)
+	// Whatever a check left behind (an action it could not settle) gets one more try: a brief
+	// one once the run is stopped (a signal, --timeout), which must end within seconds.
+	cleanup, cancel := context.WithTimeout(stopped, suite.Config.SettleTimeout+10*time.Second)
+	defer stopCleanup()
 	suite.Cleanup(cleanup)
 	cancel()
 	res := results.FromRun(time.Time{}, time.Time{}, labelFilter, outcomes)

@@ -119,7 +119,7 @@ func TestRatchet(t *testing.T) {
 		t.Errorf("%+v", rep)
 	}
 	regression.Gate(current, nil, rep, regression.FailOnFailure, false)
-	for _, want := range []string{"1 check(s) failed: CIP-C", "now pass, remove them from the file: CIP-B", "no longer exist: CIP-GONE"} {
+	for _, want := range []string{"1 MUST check(s) failed: CIP-C", "now pass, remove them from the file: CIP-B", "no longer exist: CIP-GONE"} {
 		if current.Verdict != results.VerdictFailed || !strings.Contains(current.Reason, want) {
 			t.Errorf("verdict %s %q, want %q", current.Verdict, current.Reason, want)
 		}
@@ -200,5 +200,27 @@ func TestPolicies(t *testing.T) {
 		if _, err := regression.ParsePolicy(bad, false); err == nil {
 			t.Errorf("ParsePolicy(%q) without a baseline must fail", bad)
 		}
+	}
+}
+
+// The gate's reason and the summary count regressions alike, or say what each counts: a
+// SHOULD check that regressed is in the summary, not among the regressions that fail the run.
+func TestGateAndSummaryAgree(t *testing.T) {
+	should := func(c results.CheckResult) results.CheckResult { c.Level = harness.Should; return c }
+	baseline := run("", check("CIP-A", "op 201", "passed"), check("CIP-B", "op 201", "passed"), should(check("CIP-S", "op 201", "passed")))
+	current := run("", check("CIP-A", "op 201", "failed"), check("CIP-B", "op 201", "failed"), should(check("CIP-S", "op 201", "failed")))
+	cmp := regression.Compare(baseline, current, []string{"CIP-A", "CIP-B", "CIP-S"})
+	if got := cmp.Summary(); got != "3 regression" {
+		t.Errorf("summary %q", got)
+	}
+	regression.Gate(current, cmp, nil, regression.FailOnRegression, false)
+	want := "2 MUST check(s) regressed since the baseline: CIP-A, CIP-B (of 3 regressions in all: the other 1 do not fail the run"
+	if current.Verdict != results.VerdictFailed || !strings.Contains(current.Reason, want) {
+		t.Errorf("verdict %s %q, want %q", current.Verdict, current.Reason, want)
+	}
+	current = run("", check("CIP-A", "op 201", "failed"), check("CIP-B", "op 201", "failed"), should(check("CIP-S", "op 201", "failed")))
+	regression.Gate(current, cmp, nil, regression.FailOnRegression, true)
+	if want := "3 MUST or SHOULD check(s) regressed since the baseline: CIP-A, CIP-B, CIP-S"; !strings.HasSuffix(current.Reason, want) {
+		t.Errorf("strict: %q, want %q", current.Reason, want)
 	}
 }

@@ -174,6 +174,8 @@ func (r *Results) Judge() {
 	}
 	ran := r.Counts.Passed + r.Counts.Failed + r.Counts.Error
 	switch {
+	case r.SetupFailure != "" && r.Stopped != "":
+		r.Verdict, r.Reason = VerdictError, fmt.Sprintf("the run was stopped (%s) before it could start: %s", r.Stopped, firstLine(r.SetupFailure))
 	case r.SetupFailure != "":
 		r.Verdict, r.Reason = VerdictError, "the run could not start: "+firstLine(r.SetupFailure)
 	case r.Stopped != "":

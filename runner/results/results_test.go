@@ -23,6 +23,7 @@ func TestJudge(t *testing.T) {
 		{"SHOULD failure with strict", results.Results{Strict: true, Checks: []results.CheckResult{check("B", "SHOULD", "failed")}}, "failed", "--strict"},
 		{"MUST failure", results.Results{Checks: []results.CheckResult{check("A", "MUST", "failed"), check("B", "MUST", "passed")}}, "failed", "1 MUST check(s) failed: A"},
 		{"setup failure", results.Results{SetupFailure: "cannot reach target\nmore"}, "error", "the run could not start: cannot reach target"},
+		{"stopped before it could start", results.Results{SetupFailure: "cannot use target x: the run was cancelled", Stopped: "interrupted"}, "error", "the run was stopped (interrupted) before it could start: cannot use target x"},
 		{"nothing selected", results.Results{}, "error", "no check was selected"},
 		{"all skipped", results.Results{Checks: []results.CheckResult{check("A", "MUST", "skipped")}}, "error", "every one of the 1 checks was skipped"},
 		{"all errored", results.Results{Checks: []results.CheckResult{check("A", "MUST", "error")}}, "error", "every check that ran ended in an error"},

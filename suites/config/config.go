@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -186,6 +187,22 @@ func BindFlags(fs *flag.FlagSet) *Flags {
 	return fl
 }
 
+// Warnings says what in the flags given is risky, a line each: a secret given as a flag is
+// visible to every user of the machine in the process list. They are for stderr, never for
+// reports.
+func (fl *Flags) Warnings() []string {
+	if fl == nil {
+		return nil
+	}
+	var w []string
+	for _, f := range Fields() {
+		if f.Kind == "secret" && fl.values[f.Name] != nil {
+			w = append(w, fmt.Sprintf("WARNING: --%s puts a secret in the process list, where other users of this machine can read it: use %s or --%s-file instead", f.Flag, f.Env, f.Flag))
+		}
+	}
+	return w
+}
+
 // Load builds the configuration: defaults, then the file (from --config or CIP_CONFIG), then
 // CIP_ variables from getenv, then flags (fl may be nil). The result is validated; an error
 // names a setting as it was given: --flag, CIP_ variable or key of the file.
@@ -361,8 +378,12 @@ func (c Config) validate(given names) error {
 		return fmt.Errorf("%s %s: want zero or more", given.of(EnvPrefix+"CLOCK_SKEW"), c.ClockSkew)
 	}
 	if c.CAFile != "" {
-		if _, err := os.Stat(c.CAFile); err != nil {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
 			return fmt.Errorf("%s: %w", given.of(EnvPrefix+"CA_FILE"), err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return fmt.Errorf("%s %s: no PEM certificate in it (want CA certificates, each between BEGIN CERTIFICATE and END CERTIFICATE)", given.of(EnvPrefix+"CA_FILE"), c.CAFile)
 		}
 	}
 	seen := map[string]bool{}

@@ -252,3 +252,46 @@ func TestMachineIDsAreValidated(t *testing.T) {
 		}
 	}
 }
+
+// A CA file that holds no PEM certificate is a configuration error, named as it was given.
+func TestCAFileMustHoldACertificate(t *testing.T) {
+	notPEM := writeFile(t, "this is not a certificate\n")
+	if _, err := config.Load(nil, env(map[string]string{"CIP_CA_FILE": notPEM})); err == nil || !strings.Contains(err.Error(), "CIP_CA_FILE") || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Errorf("CIP_CA_FILE without a certificate: %v", err)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fl := config.BindFlags(fs)
+	if err := fs.Parse([]string{"--ca-file", notPEM}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Load(fl, env(nil)); err == nil || !strings.Contains(err.Error(), "--ca-file") {
+		t.Errorf("--ca-file without a certificate: %v", err)
+	}
+}
+
+// A secret given as a flag is in the process list: Warnings says so, naming the variable and
+// the file setting to use instead. Secrets from the environment warn of nothing.
+func TestSecretFlagsWarn(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fl := config.BindFlags(fs)
+	if err := fs.Parse([]string{"--token-admin", "flag-token-12345678", "--admin-client-secret", "flag-secret-12345678", "--machine-ids", "a"}); err != nil {
+		t.Fatal(err)
+	}
+	w := fl.Warnings()
+	if len(w) != 2 || !strings.Contains(w[0], "--token-admin") || !strings.Contains(w[0], "CIP_TOKEN_ADMIN or --token-admin-file") || !strings.Contains(w[1], "--admin-client-secret") {
+		t.Errorf("warnings %q", w)
+	}
+	for _, line := range w {
+		if strings.Contains(line, "flag-token") || strings.Contains(line, "flag-secret") {
+			t.Errorf("a warning shows the secret: %s", line)
+		}
+	}
+	fs = flag.NewFlagSet("t", flag.ContinueOnError)
+	fl = config.BindFlags(fs)
+	if err := fs.Parse([]string{"--machine-ids", "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if w := fl.Warnings(); len(w) != 0 {
+		t.Errorf("warnings without secret flags: %q", w)
+	}
+}

@@ -56,10 +56,12 @@ func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
 	})
 	start := time.Now()
 	res = Result{Check: c.Info, Outcome: Passed}
+	cleanup, stopCleanup := Outliving(ctx, StopGrace)
+	defer stopCleanup()
 	defer func() {
 		// The actions the check started are cancelled (where the contract allows it) before
-		// its machine serves the next check.
-		s.settle(context.WithoutCancel(ctx), env.actions)
+		// its machine serves the next check; briefly once the run is stopped.
+		s.settle(cleanup, env.actions)
 		res.Exchanges, res.Duration = env.exchanges, time.Since(start)
 		res.Missing, res.Refused, res.busyExplains = env.missing, env.refused, env.busyExplains
 		if p := recover(); p != nil {
