@@ -40,7 +40,7 @@ func catalogueMarkdown(catalogue []harness.Check) string {
 	for _, c := range catalogue {
 		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s | %s | %d | %s |\n", c.ID, strings.ReplaceAll(c.Title, "|", `\|`), c.Element, c.Level, c.Safety, c.Machines, strings.Join(c.Profiles, ", "))
 	}
-	fmt.Fprintf(&b, "\n%d checks.\n", len(catalogue))
+	fmt.Fprintf(&b, "\n%d checks in all; each profile runs those that list it.\n", len(catalogue))
 	return b.String()
 }
 

@@ -17,16 +17,19 @@ func diffVerb(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := command{name: "diff", args: []string{"BASELINE", "CURRENT"}, about: `
 Compares two results.json files offline and classifies every check by its ID: regression (passed
 before, fails now), expected-by-spec-change (fails now because the spec changed what it verifies,
-per oasdiff), fixed, still-failing, new-check, removed-check, newly-skipped, unchanged.`,
+per oasdiff), not-judged (an error this time: the target could not be used, a machine was busy;
+never a regression), fixed, still-failing, new-check, removed-check, newly-skipped, not-run (left
+out by a label filter), unchanged. A regression of a SHOULD check fails only with --strict, as the
+CURRENT run had it; a known failure never does.`,
 		bind: func(fs *flag.FlagSet) {
 			failOn = fs.String("fail-on", "regression", "what fails: regression, failure or none")
 			known = fs.String("known-failures", "", "YAML `FILE` of accepted failures, each with a reason")
 		},
 		exits: []exitCode{
-			{exitOK, "nothing that --fail-on counts: no regression (by default), or no failure"},
+			{exitOK, "nothing that --fail-on counts: no MUST regression (by default), or no MUST failure"},
 			{exitFailed, "what --fail-on counts: a regression (by default) or any failure; or a --known-failures\nentry that now passes or no longer exists"},
 			{exitUsage, "usage error, or a file that cannot be read (results.json, --known-failures)"},
-			{exitCannotDo, "the CURRENT run could not be done (its verdict is error)"},
+			{exitCannotDo, "the CURRENT run could not be done (its verdict is error), or it is incomplete"},
 		},
 	}
 	fs, code := cmd.parse(args, stdout, stderr)
@@ -42,6 +45,9 @@ per oasdiff), fixed, still-failing, new-check, removed-check, newly-skipped, unc
 	if err != nil {
 		fmt.Fprintf(stderr, "diff: current: %v\n", err)
 		return exitUsage
+	}
+	if b, c := baseline.Profile.Name, current.Profile.Name; b != "" && c != "" && b != c {
+		fmt.Fprintf(stderr, "diff: warning: the baseline judged the %s contract, CURRENT the %s one: a check's change may be the contract's, not the target's\n", b, c)
 	}
 	policy, err := regression.ParsePolicy(*failOn, true)
 	if err != nil {

@@ -135,9 +135,15 @@ func failureText(c results.CheckResult) string {
 			fmt.Fprintf(&b, "  - %s\n", v)
 		}
 	}
-	if len(c.Curl) > 0 {
+	var more []string // the commands the message does not show already
+	for _, cmd := range c.Curl {
+		if !strings.Contains(c.Message, cmd) {
+			more = append(more, cmd)
+		}
+	}
+	if len(more) > 0 {
 		b.WriteString("\nReproduce:\n")
-		for _, cmd := range c.Curl {
+		for _, cmd := range more {
 			fmt.Fprintf(&b, "  %s\n", cmd)
 		}
 	}

@@ -225,6 +225,12 @@ Prints a line per check while it runs, then the counts and the verdict.`,
 		fmt.Fprintf(stderr, "run: --baseline, --known-failures and --fail-on judge one contract: give --profile (%s)\n", strings.Join(spec.ProfileNames(), " or "))
 		return exitUsage
 	}
+	if len(profiles) > 1 {
+		if err := removeReports(opts.reportDir); err != nil {
+			fmt.Fprintf(stderr, "run: report dir: %v\n", err)
+			return exitUsage
+		}
+	}
 	code := exitOK
 	for _, p := range profiles {
 		o := *opts
@@ -459,11 +465,19 @@ func writeReports(dir string, res *results.Results, cmp *regression.Report, reda
 // reportFiles are the files a run writes in its report dir.
 var reportFiles = []string{resultsFile, junitFile, htmlFile, summaryFile, specFile}
 
-// removeReports removes the report files of an earlier run from dir.
+// removeReports removes the report files of an earlier run from dir, and from the folder of
+// each profile in it (a run of every profile writes there): whichever layout the earlier run
+// had, none of its reports passes for this run's.
 func removeReports(dir string) error {
-	for _, name := range reportFiles {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+	dirs := []string{dir}
+	for _, name := range spec.ProfileNames() {
+		dirs = append(dirs, filepath.Join(dir, name))
+	}
+	for _, d := range dirs {
+		for _, name := range reportFiles {
+			if err := os.Remove(filepath.Join(d, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 		}
 	}
 	return nil

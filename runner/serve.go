@@ -95,7 +95,11 @@ Example:
 	if *fault != "" {
 		m, ok := mutants.Find(*fault)
 		if !ok {
-			fmt.Fprintf(stderr, "serve: --fault %q: no such variant (the names are in fixtures/mutants/mutants.go and in the self-test's matrix)\n", *fault)
+			var names []string
+			for _, m := range append(mutants.Conformant(), mutants.All()...) {
+				names = append(names, m.Name)
+			}
+			fmt.Fprintf(stderr, "serve: --fault %q: no such variant; the variants are: %s\n", *fault, strings.Join(names, ", "))
 			return exitUsage
 		}
 		opts.Fault = m.Fault
@@ -114,6 +118,9 @@ Example:
 	fmt.Fprintf(stdout, "#   v2 %s  scope=%s/.default\n", t.TokenURLv2, identity.DefaultAudience)
 	for _, c := range clients {
 		fmt.Fprintf(stdout, "#   client %s (%s): roles %s\n", c.ID, c.Name, strings.Join(c.Roles, ","))
+	}
+	if len(clients) == 0 {
+		fmt.Fprintf(stdout, "#   no clients yet: give --client 'ID:SECRET:ROLE[,ROLE...][:NAME]' (or --client-file) to get tokens from it\n")
 	}
 	fmt.Fprintf(stdout, "# Tokens for today's API: an app with Machine.CollectForensics, then one with Machine.Read.All only:\n")
 	fmt.Fprintf(stdout, "#   %s\n#   %s\n", t.Tokens.APIAdmin, t.Tokens.APIReader)

@@ -50,7 +50,7 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // The role table (Roles) points at each identity's settings: a new identity is a row there.
 type Config struct {
 	Target           string   `yaml:"target" help:"base URL that replaces the spec's server, e.g. https://staging.example.com/api; empty: the embedded reference implementation"`
-	MachineIDs       []string `yaml:"machine_ids" help:"comma-separated ids of machines that exist on the target; each check that creates an action gets machines of its own"`
+	MachineIDs       []string `yaml:"machine_ids" help:"comma-separated ids of machines that exist on the target (in a YAML file: a list); the first serves the read-only checks; checks that create actions get the others, or reuse one where the harness can cancel (today's API)"`
 	UnknownMachineID string   `yaml:"unknown_machine_id" help:"a machine id that does not exist on the target (default: a random id)"`
 	Profile          string   `yaml:"profile" help:"the contract to judge the target against: preview-2017 (the seed's 2017 API) or mde (today's Defender for Endpoint API); default: told by the target's base path (/testwdatppreview or /api) or host; without a target, run checks both"`
 	Spec             string   `yaml:"spec" help:"your own OpenAPI document for the same operation (found by operationId); the schema-derived checks follow it; needs a profile (given or told by the target) for the facts a schema cannot say"`
