@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -34,8 +35,14 @@ func environment() func(string) string {
 	if os.Getenv(suiteOptIn) == "1" || runByGinkgoCLI() {
 		return os.Getenv
 	}
-	if os.Getenv(config.EnvPrefix+"TARGET") != "" {
-		fmt.Fprintf(os.Stderr, "%sTARGET is set but ignored: go test checks the in-process reference. To check the target, run go tool ginkgo ./suites/conformance, or set %s=1.\n", config.EnvPrefix, suiteOptIn)
+	var ignored []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, config.EnvPrefix) && name != suiteOptIn {
+			ignored = append(ignored, name)
+		}
+	}
+	if len(ignored) > 0 {
+		fmt.Fprintf(os.Stderr, "%s set but ignored: go test checks the in-process reference. To use them, run go tool ginkgo ./suites/conformance, or set %s=1.\n", strings.Join(ignored, ", "), suiteOptIn)
 	}
 	return func(string) string { return "" }
 }
