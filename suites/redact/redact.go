@@ -36,9 +36,7 @@ const MinFragment = 12
 type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string
-	// ms match the secrets: one for those given to New, one more for each added since
-	// (building a matcher for all of them again on every Add cost more than a whole run).
-	ms []*matcher
+	m       *matcher // nil: no secret
 }
 
 // New redacts these secrets.
@@ -50,7 +48,7 @@ func New(secrets ...string) *Redactor {
 		}
 	}
 	if len(r.secrets) > 0 {
-		r.ms = []*matcher{newMatcher(r.secrets)}
+		r.m = newMatcher(r.secrets) // once for all
 	}
 	return r
 }
@@ -66,21 +64,20 @@ func (r *Redactor) Add(secret string) {
 		return
 	}
 	r.secrets = append(r.secrets, secret)
-	r.ms = append(slices.Clip(r.ms), newMatcher([]string{secret}))
+	// One matcher for all: a matcher per secret would be a pass per secret over every text,
+	// which costs more than building it again.
+	r.m = newMatcher(r.secrets)
 }
 
 // Replace returns s with every secret redacted.
 func (r *Redactor) Replace(s string) string {
 	r.mu.RLock()
-	ms := r.ms
+	m := r.m
 	r.mu.RUnlock()
-	for _, m := range ms {
-		if s == "" {
-			break
-		}
-		s = m.replace(s)
+	if m == nil || s == "" {
+		return s
 	}
-	return s
+	return m.replace(s)
 }
 
 // variant is one form of a secret, canonical, and the shortest match of it that is redacted.
