@@ -3,15 +3,19 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/cipconform/cipconform/suites/config"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -153,9 +157,8 @@ func TestNoReportContainsAnEncodedToken(t *testing.T) {
 // at most 64 KiB of body and 16 KiB of header, whatever the target sends.
 const maxReportBytes = 8 << 20
 
-// Hostile targets end the run, and its reports stay under maxReportBytes.
-func TestHostileTargetsKeepReportsBounded(t *testing.T) {
-	t.Parallel()
+// hostileTargets answer every request with something meant to exhaust the harness.
+func hostileTargets() map[string]http.HandlerFunc {
 	bomb := func() []byte {
 		var b bytes.Buffer
 		z, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
@@ -167,7 +170,7 @@ func TestHostileTargetsKeepReportsBounded(t *testing.T) {
 		return b.Bytes()
 	}()
 	big := bytes.Repeat([]byte("b"), 1<<20)
-	targets := map[string]http.HandlerFunc{
+	return map[string]http.HandlerFunc{
 		"9 MB of headers": func(w http.ResponseWriter, r *http.Request) {
 			for i := range 9 {
 				w.Header().Set(fmt.Sprintf("X-Big-%d", i), strings.Repeat("h", 1<<20))
@@ -197,6 +200,12 @@ func TestHostileTargetsKeepReportsBounded(t *testing.T) {
 			}
 		},
 	}
+}
+
+// Hostile targets end the run, and its reports stay under maxReportBytes.
+func TestHostileTargetsKeepReportsBounded(t *testing.T) {
+	t.Parallel()
+	targets := hostileTargets()
 	for name, handler := range targets {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -274,5 +283,51 @@ func TestAStoppedRunLeavesNoStalePass(t *testing.T) {
 	entries, _ := os.ReadDir(out)
 	if len(entries) != len(reportFiles) {
 		t.Errorf("the report dir has %d entries (temporary files left?)", len(entries))
+	}
+}
+
+// BenchmarkPeakMemoryAgainstHostileTargets runs the whole catalogue, in this process, against
+// each hostile target and reports the peak heap in use during the run ("peak-MiB"): what the
+// README states as the bound. An exchange keeps at most MaxResponseBytes (1 MiB) of raw body
+// for validation until the run ends, and 64 KiB + 16 KiB for the reports.
+func BenchmarkPeakMemoryAgainstHostileTargets(b *testing.B) {
+	for name, handler := range hostileTargets() {
+		b.Run(strings.ReplaceAll(name, " ", "-"), func(b *testing.B) {
+			target := httptest.NewServer(handler)
+			defer target.Close()
+			cfg := config.Defaults()
+			cfg.Target, cfg.MachineIDs, cfg.TokenAdmin = target.URL+"/api", strings.Split(machineList(30), ","), "hostile-admin-token-0123456789"
+			p, err := cfg.OneProfile()
+			if err != nil {
+				b.Fatal(err)
+			}
+			dir := b.TempDir()
+			var peak uint64
+			for b.Loop() {
+				runtime.GC()
+				done := make(chan struct{})
+				sampled := make(chan uint64)
+				go func() {
+					var m runtime.MemStats
+					var top uint64
+					tick := time.NewTicker(2 * time.Millisecond)
+					defer tick.Stop()
+					for {
+						runtime.ReadMemStats(&m)
+						top = max(top, m.HeapInuse)
+						select {
+						case <-done:
+							sampled <- top
+							return
+						case <-tick.C:
+						}
+					}
+				}()
+				_, _ = execute(context.Background(), cfg, p, runOptions{reportDir: dir, runTimeout: time.Minute}, gate{}, io.Discard, io.Discard)
+				close(done)
+				peak = max(peak, <-sampled)
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+		})
 	}
 }
