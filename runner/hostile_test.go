@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"github.com/cipconform/cipconform/suites/config"
 	"io"
 	"io/fs"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/suites/config"
 )
 
 // echoEncodings are the ways a hostile target echoes a token back.
@@ -104,7 +104,11 @@ func TestNoReportContainsAnEncodedToken(t *testing.T) {
 		if auth != "" {
 			w.Header().Set(strings.NewReplacer("+", "-", "/", "-", "=", "-").Replace(auth), "as a header name")
 		}
+		// The Content-Type too: a violation's reason quotes it, and run prints the reason.
 		w.Header().Set("Content-Type", "application/json")
+		if auth != "" && strings.Contains(r.URL.Path, "collectInvestigationPackage") {
+			w.Header().Set("Content-Type", "application/x-"+strings.NewReplacer("+", "-", "/", "-", "=", "-").Replace(auth))
+		}
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte("{" + strings.Join(fields, ",") + "}"))
 	}))

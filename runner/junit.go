@@ -32,7 +32,7 @@ func junitXML(res *results.Results, cmp *regression.Report) ([]byte, error) {
 	prop := func(name, value string) {
 		suite.Properties.Properties = append(suite.Properties.Properties, reporters.JUnitProperty{Name: name, Value: value})
 	}
-	prop("SuiteSucceeded", fmt.Sprint(res.Verdict == results.VerdictPassed))
+	prop("SuiteSucceeded", fmt.Sprint(verdictExit(res) == exitOK))
 	prop("LabelFilter", res.LabelFilter)
 	prop("cipconform.verdict", res.Verdict+": "+res.Reason)
 	prop("cipconform.spec", res.Spec.Digest)

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"github.com/cipconform/cipconform/spec"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +21,7 @@ import (
 	"github.com/cipconform/cipconform/fixtures/embedded"
 	"github.com/cipconform/cipconform/fixtures/mutants"
 	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
 )

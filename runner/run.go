@@ -143,7 +143,7 @@ func runWarnings(cfg config.Config, res *results.Results) []string {
 	}
 	refused := 0
 	for _, c := range res.Checks {
-		if c.Outcome == results.Skipped && strings.Contains(c.Message, "refused: ") {
+		if c.Outcome == results.Skipped && c.Refused {
 			refused++
 		}
 	}

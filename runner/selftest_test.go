@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"github.com/cipconform/cipconform/spec"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/checks"
 )
 

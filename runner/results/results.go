@@ -131,13 +131,12 @@ func FromRun(start, end time.Time, labelFilter string, outcomes []harness.Result
 	return res
 }
 
-// FromResult is the record of one check's outcome: its violations and curl commands are
-// those of its exchanges, in order.
+// FromResult is the record of one check's outcome: the violations it found, and the curl
+// commands of its exchanges, in order.
 func FromResult(o harness.Result) CheckResult {
 	c := CheckResult{Info: o.Check, Outcome: o.Outcome, Message: o.Message, DurationMS: o.Duration.Milliseconds(), Exchanges: o.Exchanges,
-		Missing: o.Missing, Refused: o.Refused}
+		Violations: o.Violations, Missing: o.Missing, Refused: o.Refused}
 	for _, ex := range o.Exchanges {
-		c.Violations = append(c.Violations, ex.Violations...)
 		c.Curl = append(c.Curl, ex.Curl)
 	}
 	return c

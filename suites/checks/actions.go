@@ -33,7 +33,7 @@ func actionChecks(p spec.Profile) []harness.Check {
 			Run: func(g Gomega, env *harness.Env) {
 				created, action := create(g, env, env.Machines[0], harness.Admin, seed.ExampleComment)
 				read, back := readAction(g, env, property(g, created, action, "id"))
-				g.Expect(read).To(harness.ConformToOperation(get))
+				g.Expect(read).To(env.Conform(get))
 				// What identifies the action; times and requestor may be written differently.
 				for _, name := range []string{"id", "type", "machineId", "requestorComment"} {
 					want, got := action[name], back[name]
@@ -60,7 +60,7 @@ func actionChecks(p spec.Profile) []harness.Check {
 						return // the collection ended before the cancel came: the race the docs describe
 					}
 					g.Expect(ex).To(harness.HaveStatus(http.StatusOK))
-					g.Expect(ex).To(harness.ConformToOperation(cancel))
+					g.Expect(ex).To(env.Conform(cancel))
 					var answer map[string]any
 					g.Expect(json.Unmarshal(ex.Body(), &answer)).To(Succeed(), "the cancel's answer is not a JSON object\n%s", ex.Summary())
 					g.Expect(strings.EqualFold(asText(answer["id"]), id)).To(BeTrue(), "the cancel's answer is another action (cancelling updates the original, same id)\n%s", ex.Summary())

@@ -2,10 +2,10 @@ package checks_test
 
 import (
 	"context"
-	"github.com/cipconform/cipconform/spec"
 	"testing"
 
 	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/harness"

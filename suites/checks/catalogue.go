@@ -20,9 +20,11 @@ func Catalogue(p spec.Profile) ([]harness.Check, error) {
 		return nil, err
 	}
 	var all []harness.Check
+	// The checks of the companion endpoints come first: the harness relies on them to hand a
+	// machine from check to check, so a machine shared by every check serves them first.
+	all = append(all, actionChecks(p)...)
 	all = append(all, createChecks(op, p)...)
 	all = append(all, stateChecks(op)...)
-	all = append(all, actionChecks(p)...)
 	all = append(all, authChecks(op)...)
 	all = append(all, bodyChecks(op)...)
 	all = append(all, routingChecks(op, p)...)

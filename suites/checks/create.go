@@ -120,7 +120,7 @@ func createChecks(op *spec.Operation, p spec.Profile) []harness.Check {
 			}),
 		judging("CIP-CREATE-003", "The 201 response conforms to the spec: every MachineAction violation listed", el("#/components/schemas/MachineAction"), harness.Must,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, _ map[string]any) {
-				g.Expect(ex).To(harness.ConformToOperation(env.Op))
+				g.Expect(ex).To(env.Conform(env.Op))
 			}),
 		judging("CIP-CREATE-004", "type is CollectInvestigationPackage", el("/type"), harness.Must,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {

@@ -18,7 +18,7 @@ import (
 	"github.com/cipconform/cipconform/suites/harness"
 )
 
-// Report entry names, read back by the runner's reports.
+// Report entry names: what Ginkgo's own reports (--json-report, --junit-report) carry of a check.
 const (
 	EntryCheck    = "cip.check"
 	EntryExchange = "cip.exchange"
@@ -120,17 +120,20 @@ var _ = Describe("collectInvestigationPackage", func() {
 func runCheck(ctx context.Context, c harness.Check) {
 	AddReportEntry(EntryCheck, c.Info, ReportEntryVisibilityNever)
 	env := suite.Env(ctx, c, harness.Hooks{
-		Fail: func(m string, skip int) { Fail(m, skip+1) },
-		Skip: func(m string) { Skip(m) },
+		// A message quotes what the target sent: redacted before Ginkgo prints it.
+		Fail: func(m string, skip int) { Fail(Redact(m), skip+1) },
+		Skip: func(m string) { Skip(Redact(m)) },
 		Error: func(m string) {
 			AddReportEntry(EntryOutcome, string(harness.Errored), ReportEntryVisibilityNever)
-			Fail("ERROR (the target could not be used): "+m, 2)
+			Fail("ERROR (the target could not be used): "+Redact(m), 2)
 		},
 	})
 	defer func() {
 		// The check's actions are cancelled (where the contract allows it) before its machine
 		// serves another check.
-		env.Settle()
+		grace, stop := harness.Outliving(ctx, harness.StopGrace)
+		env.SettleWith(grace)
+		stop()
 		for _, ex := range env.Exchanges() {
 			AddReportEntry(EntryExchange, ex, ReportEntryVisibilityNever)
 		}

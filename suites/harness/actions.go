@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/config"
 )
 
 // Action is a machine action the run started on the target: every report lists them, with
@@ -25,6 +26,8 @@ type Action struct {
 	// Note says what the harness could not do: cancel it (the contract has no cancel, or
 	// --no-cleanup), or see it end.
 	Note string `json:"note,omitempty"`
+
+	ended bool // read back in a status that frees the machine
 }
 
 // open tells a status in which an action keeps its machine busy.
@@ -49,7 +52,9 @@ func companionOf(p spec.Profile) companion {
 
 // CanCancel reports whether the harness cancels the actions it starts and so hands their
 // machines back for the next check: the contract has a cancel and --no-cleanup is not set.
-func (s *Suite) CanCancel() bool { return s.companion.cancel != nil && !s.Config.NoCleanup }
+func (s *Suite) CanCancel() bool {
+	return s.companion.cancel != nil && s.companion.get != nil && !s.Config.NoCleanup
+}
 
 // Companion is the contract's operation to read (getMachineAction) or cancel
 // (cancelMachineAction) an action; nil when the contract has none.
@@ -82,6 +87,10 @@ func (s *Suite) record(check string, ex *Exchange) *Action {
 	a := &Action{ID: body.ID, Machine: params["id"], Check: check, Status: body.Status}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.used == nil {
+		s.used = map[string]bool{}
+	}
+	s.used[a.Machine] = true
 	for _, known := range s.actions {
 		if known.ID == a.ID {
 			return known // a shared exchange, seen by another check first
@@ -107,13 +116,12 @@ func (s *Suite) Actions() []Action {
 // the contract has no cancel, or --no-cleanup is set, it notes why the action stays.
 func (s *Suite) settle(ctx context.Context, actions []*Action) {
 	for _, a := range actions {
+		// The 201's status is not trusted: an action is cancelled unless it was cancelled
+		// already, or read back ended (a cancel of one that has ended is refused, harmlessly).
 		s.mu.Lock()
-		status := a.Status
+		done := a.Cancelled || a.ended
 		s.mu.Unlock()
-		// The 201's status is not trusted: an action is cancelled unless the harness already
-		// did (a cancel of one that has ended is refused, harmlessly).
-		_ = status
-		if a.Cancelled {
+		if done {
 			continue
 		}
 		if !s.CanCancel() {
@@ -126,8 +134,8 @@ func (s *Suite) settle(ctx context.Context, actions []*Action) {
 
 // WhyNoCancel says why the run leaves its actions running.
 func (s *Suite) WhyNoCancel() string {
-	if s.companion.cancel == nil {
-		return fmt.Sprintf("the %s contract has no cancel; the machine stays busy until the collection ends", s.Profile.Name)
+	if s.companion.cancel == nil || s.companion.get == nil {
+		return fmt.Sprintf("the %s contract cannot cancel an action and read it back; the machine stays busy until the collection ends", s.Profile.Name)
 	}
 	return "--no-cleanup"
 }
@@ -178,13 +186,14 @@ func (s *Suite) cancel(ctx context.Context, a *Action) {
 			s.mu.Lock()
 			a.Status = body.Status
 			a.Cancelled = a.Cancelled || body.Status == "Cancelled" // by the harness or its check
+			a.ended = !open(body.Status)
 			s.mu.Unlock()
 			if !open(body.Status) {
 				return // ended: whatever the cancel answered (one that had ended is refused)
 			}
 		}
 		if time.Now().Add(interval).After(deadline) || ctx.Err() != nil {
-			s.note(a, strings.TrimPrefix(cancelAnswer+"; ", "; ")+fmt.Sprintf("still %s after %s (%sSETTLE_TIMEOUT); last read: %s", a.Status, s.Config.SettleTimeout, "CIP_", statusOrError(ex)))
+			s.note(a, strings.TrimPrefix(cancelAnswer+"; ", "; ")+fmt.Sprintf("still %s after %s (%sSETTLE_TIMEOUT); last read: %s", a.Status, s.Config.SettleTimeout, config.EnvPrefix, statusOrError(ex)))
 			return
 		}
 		if sleep(ctx, interval) != nil {
@@ -213,9 +222,11 @@ func (s *Suite) Cleanup(ctx context.Context) {
 // Settle cancels the actions this check has started so far and waits until they have ended,
 // so that its machine takes the next collection (a check that creates twice on one machine
 // calls it between). Where the target cannot cancel, it does nothing.
-func (e *Env) Settle() {
-	e.suite.settle(e.Ctx, e.actions)
-}
+func (e *Env) Settle() { e.SettleWith(e.Ctx) }
+
+// SettleWith settles the check's actions within ctx (which may outlive the check's own, so
+// that a stopped run still cancels what it started, briefly).
+func (e *Env) SettleWith(ctx context.Context) { e.suite.settle(ctx, e.actions) }
 
 // CompanionURL is the URL of a companion operation for an action id; the check ends as an
 // error when the contract has none.

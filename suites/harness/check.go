@@ -116,12 +116,13 @@ type Env struct {
 	ProbeMachine   string   // an existing machine for read-only checks
 	UnknownMachine string
 
-	suite     *Suite
-	hooks     Hooks
-	exchanges []*Exchange
-	actions   []*Action // the actions the check's requests started
-	missing   string    // the setting whose absence skipped the check
-	refused   bool      // skipped because the target is production
+	suite      *Suite
+	hooks      Hooks
+	exchanges  []*Exchange
+	actions    []*Action        // the actions the check's requests started
+	violations []spec.Violation // the violations the check found (Conform)
+	missing    string           // the setting whose absence skipped the check
+	refused    bool             // skipped because the target is production
 	// busyExplains: a machine busy from an earlier run would explain the check's failure.
 	busyExplains bool
 }
@@ -214,7 +215,7 @@ func (e *Env) CallerName(role Role) (name string, ok bool) {
 func (e *Env) Tampered(role Role) *Auth {
 	token := e.token(role)
 	if len(token) < 8 {
-		e.skipFor(roleEnv(role), fmt.Sprintf("the %s token is too short to alter", role))
+		e.Skip(fmt.Sprintf("the %s token is too short to alter", role))
 	}
 	suffix := "AAAA"
 	if strings.HasSuffix(token, suffix) {
@@ -240,7 +241,6 @@ func (e *Env) Send(r Request) *Exchange {
 	}
 	ex := e.suite.do(e.Ctx, r)
 	e.exchanges = append(e.exchanges, ex)
-	e.suite.observe(ex)
 	if a := e.suite.record(e.Check.ID, ex); a != nil && !slices.Contains(e.actions, a) {
 		e.actions = append(e.actions, a)
 	}

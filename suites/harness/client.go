@@ -90,6 +90,7 @@ type Exchange struct {
 
 	judged   sync.Once // Violations are computed once, even when checks share the exchange
 	timedOut bool      // no response within the request timeout
+	redact   func(string) string
 	sent     time.Time // when the request went out
 	received time.Time // when the response (or the error) came
 	request  *http.Request
@@ -107,6 +108,10 @@ func (e *Exchange) Conformance(op *spec.Operation) []spec.Violation {
 	}
 	e.judged.Do(func() {
 		e.Violations = op.ValidateResponse(context.Background(), e.request, e.Status, e.header, e.body)
+		// A reason may quote what the target sent (a header's value): redacted like the rest.
+		for i := range e.Violations {
+			e.Violations[i].Reason = e.redact(e.Violations[i].Reason)
+		}
 	})
 	return e.Violations
 }
@@ -244,7 +249,7 @@ func (c *Client) Do(ctx context.Context, r Request) *Exchange {
 	}
 	wait, ok := retryAfter(ex.header.Get("Retry-After"), time.Now())
 	if !ok || wait > MaxRetryWait {
-		ex.Note = fmt.Sprintf("429 with Retry-After %q: not retried (the harness waits at most %s; lower CIP_MAX_RPS)", ex.header.Get("Retry-After"), MaxRetryWait)
+		ex.Note = fmt.Sprintf("429 with Retry-After %q: not retried (the harness waits at most %s; lower CIP_MAX_RPS)", c.Redact(clip(ex.header.Get("Retry-After"), 64)), MaxRetryWait)
 		return ex
 	}
 	if err := sleep(ctx, wait); err != nil {
@@ -296,7 +301,7 @@ func (p *pacer) wait(ctx context.Context) error {
 }
 
 func (c *Client) send(ctx context.Context, r Request) *Exchange {
-	ex := &Exchange{Label: c.Redact(r.Label), Method: r.Method, URL: c.Redact(r.URL), RequestHeader: map[string]string{}, RequestBody: c.Redact(string(r.Body))}
+	ex := &Exchange{redact: c.Redact, Label: c.Redact(r.Label), Method: r.Method, URL: c.Redact(r.URL), RequestHeader: map[string]string{}, RequestBody: c.Redact(string(r.Body))}
 	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
 		ex.Error = fmt.Sprintf("cannot build the request: %v", err)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cipconform/cipconform/spec"
 )
 
 // Outcome is how a check ended.
@@ -25,7 +27,9 @@ type Result struct {
 	Outcome   Outcome
 	Message   string
 	Exchanges []*Exchange
-	Duration  time.Duration
+	// Violations are those the check itself found in the responses it judged.
+	Violations []spec.Violation
+	Duration   time.Duration
 	// Missing names the setting (CIP_MACHINE_IDS, CIP_TOKEN_READER) whose absence skipped the
 	// check: a MUST check skipped so makes the run incomplete. Refused marks a check skipped
 	// because the target is production (a skip the user chose).
@@ -62,7 +66,7 @@ func (s *Suite) Execute(ctx context.Context, c Check) (res Result) {
 		// The actions the check started are cancelled (where the contract allows it) before
 		// its machine serves the next check; briefly once the run is stopped.
 		s.settle(cleanup, env.actions)
-		res.Exchanges, res.Duration = env.exchanges, time.Since(start)
+		res.Exchanges, res.Violations, res.Duration = env.exchanges, env.violations, time.Since(start)
 		res.Missing, res.Refused, res.busyExplains = env.missing, env.refused, env.busyExplains
 		if p := recover(); p != nil {
 			if end, ok := p.(ending); ok {

@@ -41,10 +41,21 @@ func joinStatuses(statuses []int) string {
 // ConformToOperation succeeds when the exchange's response conforms to the operation: a
 // documented status, its headers, its content type and its body schema. The failure lists
 // every violation, not only the first, with the body.
-func ConformToOperation(op *spec.Operation) types.GomegaMatcher {
+func ConformToOperation(op *spec.Operation) types.GomegaMatcher { return conform(op, nil) }
+
+// Conform is ConformToOperation for this check: the violations it finds are the check's own,
+// in its result (a shared exchange judged by another check does not lend them its violations).
+func (e *Env) Conform(op *spec.Operation) types.GomegaMatcher {
+	return conform(op, func(v []spec.Violation) { e.violations = append(e.violations, v...) })
+}
+
+func conform(op *spec.Operation, found func([]spec.Violation)) types.GomegaMatcher {
 	data := &conformData{Operation: op.ID}
 	return gcustom.MakeMatcher(func(ex *Exchange) (bool, error) {
 		data.Violations = ex.Conformance(op)
+		if found != nil && len(data.Violations) > 0 {
+			found(data.Violations)
+		}
 		return len(data.Violations) == 0, nil
 	}).WithPrecompiledTemplate(conformTemplate, data)
 }

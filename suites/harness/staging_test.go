@@ -3,7 +3,6 @@ package harness_test
 import (
 	"context"
 	"encoding/pem"
-	"github.com/cipconform/cipconform/spec"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/cipconform/cipconform/fixtures/identity"
 	"github.com/cipconform/cipconform/fixtures/reference"
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
 	"github.com/cipconform/cipconform/suites/harness"

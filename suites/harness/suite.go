@@ -47,7 +47,8 @@ type Suite struct {
 	aborted  string // why the run was given up; "" while it goes on
 	timeouts int    // requests in a row that got no answer in time
 	actions  []*Action
-	sawBusy  bool // a creation found its machine busy (with an earlier run's collection)
+	sawBusy  bool            // a creation found a machine busy that this run had not used yet
+	used     map[string]bool // machines on which this run started an action
 
 	// companion reads and cancels actions, where the contract allows it.
 	companion companion
@@ -116,12 +117,19 @@ func (s *Suite) do(ctx context.Context, r Request) *Exchange {
 // send sends a request, again while its RetryWhile says so, within the busy wait.
 func (s *Suite) send(ctx context.Context, r Request) *Exchange {
 	ex := s.client.Do(ctx, r)
+	s.observe(ex) // once per request sent, however many checks share its exchange
 	if r.RetryWhile == nil || !r.RetryWhile(ex) {
 		return ex
 	}
-	s.mu.Lock()
-	s.sawBusy = true
-	s.mu.Unlock()
+	// A machine busy before this run started anything on it is busy with an earlier run's
+	// collection (one this run left busy, say by a cancel that did nothing, is not).
+	if ex.HTTPRequest() != nil {
+		if params, ok := s.Op.PathParams(ex.HTTPRequest().URL.Path); ok {
+			s.mu.Lock()
+			s.sawBusy = s.sawBusy || !s.used[params["id"]]
+			s.mu.Unlock()
+		}
+	}
 	if s.Config.BusyWait <= 0 {
 		return ex
 	}
