@@ -217,12 +217,18 @@ func (e *Env) Tampered(role Role) *Auth {
 	if len(token) < 8 {
 		e.Skip(fmt.Sprintf("the %s token is too short to alter", role))
 	}
-	suffix := "AAAA"
+	altered, suffix := tamper(token)
+	e.suite.Client().Redactor().Add(altered) // a secret like the others (known already for a static token)
+	return &Auth{Value: "Bearer " + altered, Shown: "Bearer ${" + roleEnv(role) + "%????}" + suffix}
+}
+
+// tamper replaces a token's last four characters: the signature no longer matches.
+func tamper(token string) (altered, suffix string) {
+	suffix = "AAAA"
 	if strings.HasSuffix(token, suffix) {
 		suffix = "BBBB"
 	}
-	e.suite.Client().Redactor().Add(token[:len(token)-4] + suffix) // a secret like the others
-	return &Auth{Value: "Bearer " + token[:len(token)-4] + suffix, Shown: "Bearer ${" + roleEnv(role) + "%????}" + suffix}
+	return token[:len(token)-4] + suffix, suffix
 }
 
 // Literal is an Authorization value that is no secret.

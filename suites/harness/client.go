@@ -230,8 +230,21 @@ func NewClient(cfg config.Config) (*Client, error) {
 		},
 		timeout:  cfg.RequestTimeout,
 		maxBody:  cfg.MaxResponseBytes,
-		redactor: cfg.Redactor(),
+		redactor: redact.New(secretsOf(cfg)...),
 	}, nil
+}
+
+// secretsOf are the secrets a run knows from its start: the configured ones and each token
+// as a check alters it, so that the redactor is built once (a secret added later rebuilds it).
+func secretsOf(cfg config.Config) []string {
+	secrets := cfg.Secrets()
+	for _, s := range secrets {
+		if len(s) >= 8 {
+			altered, _ := tamper(s)
+			secrets = append(secrets, altered)
+		}
+	}
+	return secrets
 }
 
 // Redact removes every secret the client knows from s.
