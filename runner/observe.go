@@ -80,7 +80,7 @@ per exchange, bearer tokens redacted.`,
 	}
 	res, code := observeReports(log, fs.Arg(0), *strict, start, *reportDir, stdout, stderr)
 	if res != nil {
-		printObserved(stdout, res)
+		printObserved(stdout, res, redactor(log.Redactor()))
 	}
 	return code
 }
@@ -135,20 +135,22 @@ func observeReports(log *observe.Log, target string, strict bool, start time.Tim
 	return res, verdictExit(res)
 }
 
-// printObserved prints a line per entry and the verdict, redaction already done by the
-// entries' own record (they never hold a token).
-func printObserved(w io.Writer, res *results.Results) {
+// printObserved prints a line per entry, its violations and the verdict, through the
+// redactor: a violation may quote a body that echoes a token.
+func printObserved(w io.Writer, res *results.Results, redact func([]byte) []byte) {
+	var b bytes.Buffer
 	for _, c := range res.Checks {
-		fmt.Fprintf(w, "%-5s %s %-7s %s", progressWord[c.Outcome], c.ID, c.Level, c.Title)
+		fmt.Fprintf(&b, "%-5s %s %-7s %s", progressWord[c.Outcome], c.ID, c.Level, c.Title)
 		if c.Message != "" {
-			fmt.Fprintf(w, "  (%s)", c.Message)
+			fmt.Fprintf(&b, "  (%s)", c.Message)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(&b)
 		for _, v := range c.Violations {
-			fmt.Fprintf(w, "      %s\n", v)
+			fmt.Fprintf(&b, "      %s\n", v)
 		}
 	}
-	fmt.Fprintf(w, "\n%s: %s\n", res.Verdict, res.Reason)
+	fmt.Fprintf(&b, "\n%s: %s\n", res.Verdict, res.Reason)
+	_, _ = w.Write(redact(b.Bytes()))
 }
 
 func proxyVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
