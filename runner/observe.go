@@ -269,6 +269,9 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 	base.Path, base.RawPath = "", "" // the client's path is kept whole: it already holds the base path
 	o.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(&base) },
+		// DefaultTransport keeps 2 idle connections per host: a client with more at once would
+		// have the proxy dial the upstream for most requests.
+		Transport: proxyTransport(),
 		ModifyResponse: func(resp *http.Response) error {
 			t, _ := resp.Request.Context().Value(tapKey{}).(*tap)
 			if t == nil {
@@ -334,6 +337,12 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o.log.Judge(context.Background(), n, observe.Exchange{Request: seen, RequestBody: reqBody, RequestTruncated: truncated,
 			Status: t.status, Header: t.header, Body: body, BodyTruncated: over, Error: t.err, Duration: took})
 	})
+}
+
+func proxyTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+	return t
 }
 
 // report waits for the exchanges being judged and writes the reports.
