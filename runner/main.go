@@ -44,6 +44,8 @@ func verbs() []verb {
 		{"diff", "compare two results.json offline: regressions, fixes, changes explained by the spec", diffVerb},
 		{"spec-diff", "print the changes between two versions of the spec, breaking first", specDiffVerb},
 		{"selftest", "prove every check can fail: the suite against the reference, conformant variants and mutants", selftestVerb},
+		{"proxy", "a reverse proxy that judges a client's real traffic against the contract, and reports it", proxyVerb},
+		{"observe", "judge recorded traffic (a HAR file) against the contract, offline, and report it", observeVerb},
 		{"serve", "run the reference implementation and print the CIP_ variables to test it", serveVerb},
 		{"version", "print the version and the digest of the embedded spec", versionVerb},
 	}

@@ -30,6 +30,8 @@ func TestVerbHelpAndUsageErrors(t *testing.T) {
 		{"spec-diff", []int{0, 1, 2}, "a change is breaking"},
 		{"selftest", []int{0, 1, 2, 3}, "a mutant survived"},
 		{"serve", []int{0, 2, 3}, "could not listen on --addr"},
+		{"proxy", []int{0, 1, 2, 3}, "could not listen on --listen"},
+		{"observe", []int{0, 1, 2, 3}, "a file that is not valid HAR"},
 		{"version", []int{0, 2, 3}, "the embedded spec is invalid"},
 	}
 	listed := map[string]bool{}

@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/observe"
+)
+
+// reportPath is where the proxy writes its reports on demand.
+const reportPath = "/__cipconform/report"
+
+var observeExits = []exitCode{
+	{exitOK, "every judged exchange conforms (SHOULD violations fail only with --strict)"},
+	{exitFailed, "an exchange does not conform"},
+	{exitUsage, "usage error: an unknown flag or a bad value, a missing argument, an unknown --profile, a file that is not valid HAR"},
+	{exitCannotDo, "nothing was judged (no exchange, or none the contract documents), an exchange without a response,\nor the reports could not be written"},
+}
+
+func observeVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var profile, reportDir *string
+	var strict *bool
+	cmd := command{name: "observe", args: []string{"FILE.har"}, about: `
+Judges recorded traffic against the contract, offline: every entry of a HAR 1.2 file (as a
+browser's developer tools, mitmproxy or Fiddler save it) is judged as the proxy command judges a
+live exchange: the request (method, path, headers, body schema), the response (documented status,
+headers, body schema) and, for a collection, what its 201 says against the request. An exchange
+of an operation the contract does not document is reported as undocumented, not as a failure.
+Writes results.json, junit.xml, report.html, summary.md and openapi.yaml, one entry (OBS-0001...)
+per exchange, bearer tokens redacted.`,
+		bind: func(fs *flag.FlagSet) {
+			profile = fs.String("profile", "", "the contract `NAME` (preview-2017 or mde); default: told by each URL's base path")
+			reportDir = fs.String("report-dir", "reports", "`DIR` to write the reports to")
+			strict = fs.Bool("strict", false, "a SHOULD violation fails too")
+		},
+		exits: observeExits,
+	}
+	fs, code := cmd.parse(args, stdout, stderr)
+	if fs == nil {
+		return code
+	}
+	p, code := observeProfile("observe", *profile, "", stderr)
+	if code != exitOK {
+		return code
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "observe: %v\n", err)
+		return exitUsage
+	}
+	exchanges, skipped, err := observe.ReadHAR(data)
+	if err != nil {
+		fmt.Fprintf(stderr, "observe: %s: %v\n", fs.Arg(0), err)
+		return exitUsage
+	}
+	if skipped > 0 {
+		fmt.Fprintf(stderr, "observe: %d entries without a response left out\n", skipped)
+	}
+	start := time.Now()
+	log := observe.NewLog(p)
+	for _, ex := range exchanges {
+		log.Add(ctx, ex)
+	}
+	res, code := observeReports(log, fs.Arg(0), *strict, start, *reportDir, stdout, stderr)
+	if res != nil {
+		printObserved(stdout, res, redactor(log.Redactor()))
+	}
+	return code
+}
+
+// observeProfile is --profile, or the profile the upstream's base path tells, or nil: each
+// exchange's path tells.
+func observeProfile(verb, name, upstream string, stderr io.Writer) (*spec.Profile, int) {
+	if name != "" {
+		p, err := spec.LookupProfile(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --profile: %v\n", verb, err)
+			return nil, exitUsage
+		}
+		return &p, exitOK
+	}
+	if upstream != "" {
+		if p, err := spec.ProfileFor(upstream); err == nil {
+			return &p, exitOK
+		}
+	}
+	return nil, exitOK
+}
+
+// observeReports builds the results of a log and writes its reports; the exit code is the
+// verdict's.
+func observeReports(log *observe.Log, target string, strict bool, start time.Time, dir string, stdout, stderr io.Writer) (*results.Results, int) {
+	res := results.FromRun(start, time.Now(), "", log.Entries())
+	res.Target, res.Strict = target, strict
+	res.Harness = results.Harness{Version: version}
+	if p, ok := log.Profile(); ok {
+		if c, err := p.Contract(); err == nil {
+			res.Spec = results.Spec{Version: c.OpenAPI().Info.Version, Digest: c.Digest(), Document: string(p.Document())}
+		}
+		res.Profile = results.Profile{Name: p.Name, Title: p.Title, Source: p.Source}
+	}
+	res.Judge()
+	judged := res.Counts.Passed + res.Counts.Failed + res.Counts.Error
+	switch {
+	case len(res.Checks) == 0:
+		res.Verdict, res.Reason = results.VerdictError, "no exchange was observed: nothing was judged"
+	case judged == 0:
+		res.Verdict, res.Reason = results.VerdictError, fmt.Sprintf("none of the %d exchanges is of an operation the contract documents: nothing was judged", len(res.Checks))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintf(stderr, "report dir: %v\n", err)
+		return res, exitCannotDo
+	}
+	if err := writeReports(dir, res, nil, redactor(log.Redactor())); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return res, exitCannotDo
+	}
+	return res, verdictExit(res)
+}
+
+// printObserved prints a line per entry, its violations and the verdict, through the
+// redactor: a violation may quote a body that echoes a token.
+func printObserved(w io.Writer, res *results.Results, redact func([]byte) []byte) {
+	var b bytes.Buffer
+	for _, c := range res.Checks {
+		fmt.Fprintf(&b, "%-5s %s %-7s %s", progressWord[c.Outcome], c.ID, c.Level, c.Title)
+		if c.Message != "" {
+			fmt.Fprintf(&b, "  (%s)", c.Message)
+		}
+		fmt.Fprintln(&b)
+		for _, v := range c.Violations {
+			fmt.Fprintf(&b, "      %s\n", v)
+		}
+	}
+	fmt.Fprintf(&b, "\n%s: %s\n", res.Verdict, res.Reason)
+	_, _ = w.Write(redact(b.Bytes()))
+}
+
+func proxyVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var listen, upstream, profile, reportDir *string
+	var strict *bool
+	cmd := command{name: "proxy", about: `
+A reverse proxy that judges a client's real traffic against the contract. Every request is
+forwarded to --upstream unchanged and its response returned unchanged; meanwhile each exchange is
+judged as the observe command judges a recorded one: the request (method, path, headers, body
+schema), the response (documented status, headers, body schema) and, for a collection, what its
+201 says against the request. An exchange of an operation the contract does not document is
+reported as undocumented, not as a failure. Bodies up to 1 MiB are judged; longer ones are
+forwarded but not judged.
+
+Reports (results.json, junit.xml, report.html, summary.md, openapi.yaml; one entry OBS-0001...
+per exchange, every bearer token seen redacted) are written to --report-dir when the proxy stops
+(SIGINT, SIGTERM), and on demand: GET ` + reportPath + ` on the proxy (it answers the verdict
+as JSON), or SIGUSR1.
+
+Example:
+  cipconform serve --addr 127.0.0.1:8080 &
+  cipconform proxy --listen 127.0.0.1:8081 --upstream http://127.0.0.1:8080/api
+  # point the client at http://127.0.0.1:8081/api instead of http://127.0.0.1:8080/api`,
+		bind: func(fs *flag.FlagSet) {
+			listen = fs.String("listen", "127.0.0.1:8081", "`HOST:PORT` to listen on")
+			upstream = fs.String("upstream", "", "the `URL` to forward to (required), e.g. http://127.0.0.1:8080/api")
+			profile = fs.String("profile", "", "the contract `NAME` (preview-2017 or mde); default: told by --upstream's base path, else by each request's")
+			reportDir = fs.String("report-dir", "reports", "`DIR` to write the reports to")
+			strict = fs.Bool("strict", false, "a SHOULD violation fails too")
+		},
+		exits: []exitCode{
+			{exitOK, "stopped, and every judged exchange conforms (SHOULD violations fail only with --strict)"},
+			{exitFailed, "stopped, and an exchange did not conform"},
+			{exitUsage, "usage error: an unknown flag or a bad value, no --upstream, an unknown --profile"},
+			{exitCannotDo, "could not listen on --listen; or stopped with nothing judged, an exchange without a\nresponse (upstream unreachable), or reports that could not be written"},
+		},
+	}
+	fs, code := cmd.parse(args, stdout, stderr)
+	if fs == nil {
+		return code
+	}
+	up, err := url.Parse(*upstream)
+	if *upstream == "" || err != nil || (up.Scheme != "http" && up.Scheme != "https") || up.Host == "" {
+		fmt.Fprintf(stderr, "proxy: --upstream %q: want an absolute http or https URL\n", *upstream)
+		return exitUsage
+	}
+	p, code := observeProfile("proxy", *profile, *upstream, stderr)
+	if code != exitOK {
+		return code
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "proxy: %v\n", err)
+		return exitCannotDo
+	}
+	pr := newObserver(up, p, *upstream, *strict, *reportDir, stdout, stderr)
+	srv := &http.Server{Handler: pr, ReadHeaderTimeout: 30 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	front := "http://" + ln.Addr().String() + up.Path
+	fmt.Fprintf(stdout, "# Proxying %s -> %s\n# Point the client at %s; reports: GET http://%s%s, SIGUSR1, or on stop.\n", front, *upstream, front, ln.Addr(), reportPath)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	for running := true; running; {
+		select {
+		case <-ctx.Done():
+			running = false
+		case err := <-served:
+			fmt.Fprintf(stderr, "proxy: %v\n", err)
+			return exitCannotDo
+		case <-usr1:
+			pr.report()
+		}
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		fmt.Fprintf(stderr, "proxy: %v\n", err)
+	}
+	res, code := pr.report()
+	if res != nil {
+		fmt.Fprintf(stdout, "%s: %s\n", res.Verdict, res.Reason)
+	}
+	return code
+}
+
+// observer is the proxy: a reverse proxy that tees each exchange (bodies bounded by
+// observe.MaxBody) and judges it once its response has been forwarded, off the request's path.
+type observer struct {
+	proxy     *httputil.ReverseProxy
+	log       *observe.Log
+	judging   sync.WaitGroup
+	target    string
+	strict    bool
+	start     time.Time
+	reportDir string
+	stdout    io.Writer
+	stderr    io.Writer
+	writing   sync.Mutex // one report at a time
+}
+
+type tapKey struct{}
+
+// tap is what the proxy saw of one exchange.
+type tap struct {
+	status int
+	header http.Header
+	body   boundedBuffer
+	err    string
+}
+
+func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, reportDir string, stdout, stderr io.Writer) *observer {
+	o := &observer{log: observe.NewLog(p), target: target, strict: strict, start: time.Now(), reportDir: reportDir, stdout: stdout, stderr: stderr}
+	base := *up
+	base.Path, base.RawPath = "", "" // the client's path is kept whole: it already holds the base path
+	o.proxy = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(&base) },
+		// DefaultTransport keeps 2 idle connections per host: a client with more at once would
+		// have the proxy dial the upstream for most requests.
+		Transport: proxyTransport(),
+		ModifyResponse: func(resp *http.Response) error {
+			t, _ := resp.Request.Context().Value(tapKey{}).(*tap)
+			if t == nil {
+				return nil
+			}
+			t.status, t.header = resp.StatusCode, resp.Header.Clone()
+			resp.Body = teeBody{ReadCloser: resp.Body, w: &t.body}
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if t, _ := r.Context().Value(tapKey{}).(*tap); t != nil {
+				t.err = "upstream: " + err.Error()
+			}
+			w.WriteHeader(http.StatusBadGateway)
+		},
+		ErrorLog: nil,
+	}
+	return o
+}
+
+func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == reportPath {
+		if r.Method != http.MethodGet {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		res, code := o.report()
+		w.Header().Set("Content-Type", "application/json")
+		if res == nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"verdict": res.Verdict, "reason": res.Reason, "counts": res.Counts, "exitCode": code, "reportDir": o.reportDir})
+		return
+	}
+	n := o.log.Reserve()
+	began := time.Now()
+	// The request body: up to the bound kept for judging, the whole forwarded as it came.
+	var reqBody []byte
+	truncated := false
+	if r.Body != nil && r.Body != http.NoBody {
+		head, err := io.ReadAll(io.LimitReader(r.Body, observe.MaxBody+1))
+		reqBody = head
+		if len(head) > observe.MaxBody {
+			reqBody, truncated = head[:observe.MaxBody], true
+		}
+		rest := r.Body
+		r.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(head), rest), Closer: rest}
+		if err != nil {
+			r.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(head), errReader{err}), Closer: rest}
+		}
+	}
+	t := &tap{}
+	seen := r.Clone(r.Context()) // what was asked, before the proxy rewrites it
+	seen.Body = nil
+	if seen.URL.Host == "" {
+		seen.URL.Scheme, seen.URL.Host = "http", r.Host
+	}
+	o.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tapKey{}, t)))
+	took := time.Since(began)
+	o.judging.Go(func() {
+		body, over := t.body.bytes()
+		o.log.Judge(context.Background(), n, observe.Exchange{Request: seen, RequestBody: reqBody, RequestTruncated: truncated,
+			Status: t.status, Header: t.header, Body: body, BodyTruncated: over, Error: t.err, Duration: took})
+	})
+}
+
+func proxyTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+	return t
+}
+
+// report waits for the exchanges being judged and writes the reports.
+func (o *observer) report() (*results.Results, int) {
+	o.judging.Wait()
+	o.writing.Lock()
+	defer o.writing.Unlock()
+	return observeReports(o.log, o.target, o.strict, o.start, o.reportDir, o.stdout, o.stderr)
+}
+
+// boundedBuffer keeps the first observe.MaxBody bytes written to it and counts the rest.
+type boundedBuffer struct {
+	mu   sync.Mutex
+	buf  []byte
+	over bool
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	room := observe.MaxBody - len(b.buf)
+	if len(p) > room {
+		b.buf, b.over = append(b.buf, p[:max(room, 0)]...), true
+	} else {
+		b.buf = append(b.buf, p...)
+	}
+	return len(p), nil
+}
+
+func (b *boundedBuffer) bytes() ([]byte, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.buf), b.over
+}
+
+// teeBody copies what the client is sent into a bounded buffer.
+type teeBody struct {
+	io.ReadCloser
+	w io.Writer
+}
+
+func (t teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if n > 0 {
+		_, _ = t.w.Write(p[:n])
+	}
+	return n, err
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if errors.Is(e.err, io.EOF) {
+		return 0, io.EOF
+	}
+	return 0, e.err
+}

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cipconform/cipconform/fixtures/embedded"
+	"github.com/cipconform/cipconform/fixtures/mutants"
+	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/spec"
+)
+
+// startObserver starts the reference (with a fault, when one is named) and the proxy in front
+// of it, over real HTTP.
+func startObserver(t *testing.T, fault string) (*embedded.Target, *observer, *httptest.Server, string) {
+	t.Helper()
+	opts := embedded.Options{PerMinute: -1, PerHour: -1}
+	if fault != "" {
+		m, ok := mutants.Find(fault)
+		if !ok {
+			t.Fatalf("no mutant %s", fault)
+		}
+		opts.Fault = m.Fault
+	}
+	target, err := embedded.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = target.Close() })
+	up, _ := url.Parse(target.APIBaseURL)
+	dir := t.TempDir()
+	o := newObserver(up, nil, target.APIBaseURL, false, dir, io.Discard, io.Discard)
+	front := httptest.NewServer(o)
+	t.Cleanup(front.Close)
+	return target, o, front, dir
+}
+
+func send(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// noSecrets fails if a report in dir holds any of the secrets.
+func noSecrets(t *testing.T, dir string, secrets ...string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(files) == 0 {
+		t.Fatalf("no reports in %s", dir)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secrets {
+			if s != "" && bytes.Contains(data, []byte(s)) {
+				t.Errorf("%s holds a token", filepath.Base(f))
+			}
+		}
+	}
+}
+
+func violationsOf(c results.CheckResult) string {
+	var parts []string
+	for _, v := range c.Violations {
+		parts = append(parts, v.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// A conforming client flow through the proxy (both contracts: a collection, then a GET of the
+// action for /api) is all green, the responses reach the client unchanged, and no token
+// reaches a report.
+func TestProxyConformingFlowIsGreen(t *testing.T) {
+	target, o, front, dir := startObserver(t, "")
+	status, action := send(t, "POST", front.URL+"/api/machines/"+target.Machines[0]+"/collectInvestigationPackage", target.Tokens.APIAdmin, `{"Comment":"alert 1234"}`)
+	if status != 201 || action["requestorComment"] != "alert 1234" {
+		t.Fatalf("collect through the proxy: %d %v", status, action)
+	}
+	if status, got := send(t, "GET", front.URL+"/api/machineactions/"+action["id"].(string), target.Tokens.APIReader, ""); status != 200 || got["id"] != action["id"] {
+		t.Fatalf("get the action through the proxy: %d %v", status, got)
+	}
+	if status, _ := send(t, "POST", front.URL+"/testwdatppreview/machines/"+target.Machines[1]+"/collectInvestigationPackage", target.Tokens.Admin, `{"Comment":"preview"}`); status != 201 {
+		t.Fatalf("preview collect through the proxy: %d", status)
+	}
+	res, code := o.report()
+	if code != exitOK || len(res.Checks) != 3 || res.Counts.Passed != 3 {
+		for _, c := range res.Checks {
+			t.Logf("%s %s %s %s", c.ID, c.Outcome, c.Title, violationsOf(c))
+		}
+		t.Fatalf("exit %d, %+v: want 0 and 3 passed", code, res.Counts)
+	}
+	if c := res.Checks[0]; c.ID != "OBS-0001" || !strings.HasPrefix(c.Title, "POST /api/machines/") || !strings.HasSuffix(c.Title, "-> 201") || c.Element.Operation != spec.OperationID {
+		t.Errorf("first entry: %s %q %s", c.ID, c.Title, c.Element)
+	}
+	noSecrets(t, dir, target.Tokens.APIAdmin, target.Tokens.APIReader, target.Tokens.Admin)
+}
+
+// A request without Comment, one with comment, and an exchange with an undocumented operation
+// are reported each as what it is; the on-demand report says so over HTTP.
+func TestProxyReportsClientFaults(t *testing.T) {
+	target, _, front, dir := startObserver(t, "")
+	url := front.URL + "/api/machines/" + target.Machines[0] + "/collectInvestigationPackage"
+	send(t, "POST", url, target.Tokens.APIAdmin, `{}`)
+	send(t, "POST", url, target.Tokens.APIAdmin, `{"comment":"lower case"}`)
+	send(t, "GET", front.URL+"/api/nothing/here", target.Tokens.APIAdmin, "")
+	status, got := send(t, "GET", front.URL+reportPath, "", "")
+	if status != 200 || got["verdict"] != "failed" || got["exitCode"] != float64(exitFailed) {
+		t.Fatalf("report on demand: %d %v", status, got)
+	}
+	res, err := results.Load(filepath.Join(dir, resultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Checks) != 3 {
+		t.Fatalf("%d entries, want 3", len(res.Checks))
+	}
+	for _, c := range res.Checks[:2] {
+		if c.Outcome != results.Failed || !strings.Contains(violationsOf(c), "request:") || !strings.Contains(violationsOf(c), "Comment") {
+			t.Errorf("%s %s: %s, violations %q: want failed, the request's missing Comment", c.ID, c.Title, c.Outcome, violationsOf(c))
+		}
+	}
+	if c := res.Checks[2]; c.Outcome != results.Skipped || !strings.HasPrefix(c.Message, "undocumented") {
+		t.Errorf("%s %s: %s %q, want skipped as undocumented", c.ID, c.Title, c.Outcome, c.Message)
+	}
+	noSecrets(t, dir, target.Tokens.APIAdmin)
+}
+
+// A faulty 201 (the wrong type) is reported with its violation.
+func TestProxyReportsFaultyCreation(t *testing.T) {
+	target, o, front, _ := startObserver(t, "wrong-type")
+	if status, _ := send(t, "POST", front.URL+"/api/machines/"+target.Machines[0]+"/collectInvestigationPackage", target.Tokens.APIAdmin, `{"Comment":"x"}`); status != 201 {
+		t.Fatalf("collect: %d", status)
+	}
+	res, code := o.report()
+	if code != exitFailed || len(res.Checks) != 1 || !strings.Contains(violationsOf(res.Checks[0]), "/type") {
+		t.Fatalf("exit %d, entries %+v: want 1 and the /type violation", code, res.Checks)
+	}
+}
+
+// The proxy verb itself: it listens, forwards, and writes its reports when its context ends
+// (as SIGINT or SIGTERM end it).
+func TestProxyVerbWritesReportsWhenStopped(t *testing.T) {
+	target, err := embedded.Start(embedded.Options{PerMinute: -1, PerHour: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"proxy", "--listen", addr, "--upstream", target.APIBaseURL, "--report-dir", dir}, &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy does not listen: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if status, _ := send(t, "POST", "http://"+addr+"/api/machines/"+target.Machines[0]+"/collectInvestigationPackage", target.Tokens.APIAdmin, `{"Comment":"x"}`); status != 201 {
+		t.Fatalf("collect: %d", status)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr.String())
+	}
+	res, err := results.Load(filepath.Join(dir, resultsFile))
+	if err != nil || len(res.Checks) != 1 || res.Verdict != results.VerdictPassed {
+		t.Fatalf("results: %v %+v", err, res)
+	}
+	noSecrets(t, dir, target.Tokens.APIAdmin)
+}
+
+// harEntry is one HAR entry of a collection.
+func harEntry(machine, token, reqBody string, status int, respBody string, b64 bool) map[string]any {
+	content := map[string]any{"mimeType": "application/json", "text": respBody}
+	if b64 {
+		content["text"], content["encoding"] = base64.StdEncoding.EncodeToString([]byte(respBody)), "base64"
+	}
+	return map[string]any{
+		"time": 12.5,
+		"request": map[string]any{
+			"method": "POST", "url": "https://api.security.microsoft.com/api/machines/" + machine + "/collectInvestigationPackage",
+			"headers":  []map[string]any{{"name": "Authorization", "value": "Bearer " + token}, {"name": "Content-Type", "value": "application/json"}},
+			"postData": map[string]any{"mimeType": "application/json", "text": reqBody},
+		},
+		"response": map[string]any{
+			"status":  status,
+			"headers": []map[string]any{{"name": "Content-Type", "value": "application/json"}},
+			"content": content,
+		},
+	}
+}
+
+func writeHAR(t *testing.T, entries ...map[string]any) string {
+	t.Helper()
+	data, err := json.Marshal(map[string]any{"log": map[string]any{"version": "1.2", "entries": entries}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "traffic.har")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const goodAction = `{"id":"24c7c9b9-4b1f-4c2b-9a1d-6f3e8b2a7c10","type":"CollectInvestigationPackage","title":"Collect investigation package","requestor":"app","requestorComment":"%s","status":"Pending","machineId":"%s","computerDnsName":"d","creationDateTimeUtc":"2025-03-04T10:11:12.1234567Z","lastUpdateDateTimeUtc":"2025-03-04T10:11:12.1234567Z","errorHResult":0}`
+
+// A HAR with one good and one faulty exchange exits 1 naming the faulty one; the token of its
+// requests, even echoed in a body, reaches no report.
+func TestObserveHAR(t *testing.T) {
+	const token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.c2VjcmV0LXRva2VuLWJvZHk.sig-abcdef"
+	const machine = "7b1f4aa4c5d6e7f8091a2b3c4d5e6f708192a3b4"
+	good := harEntry(machine, token, `{"Comment":"alert 1"}`, 201, fmt.Sprintf(goodAction, "alert 1", machine), true)
+	bad := harEntry(machine, token, `{"Comment":"alert 2"}`, 201, fmt.Sprintf(goodAction, "echo "+token, machine), false)
+	dir := t.TempDir()
+	stdout, stderr, code := runCLI("observe", "--report-dir", dir, writeHAR(t, good, bad))
+	if code != exitFailed || !strings.Contains(stdout, "FAIL  OBS-0002") || !strings.Contains(stdout, "PASS  OBS-0001") || !strings.Contains(stdout, "/requestorComment") {
+		t.Fatalf("exit %d, want 1 naming OBS-0002; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout, token) {
+		t.Errorf("stdout holds the token:\n%s", stdout)
+	}
+	noSecrets(t, dir, token)
+
+	// Only the good one: exit 0; only an undocumented exchange: exit 3.
+	if _, stderr, code := runCLI("observe", "--report-dir", dir, writeHAR(t, good)); code != exitOK {
+		t.Errorf("a good HAR: exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	other := harEntry(machine, token, "", 200, "{}", false)
+	other["request"].(map[string]any)["url"] = "https://api.security.microsoft.com/api/alerts"
+	if _, _, code := runCLI("observe", "--report-dir", dir, writeHAR(t, other)); code != exitCannotDo {
+		t.Errorf("nothing documented: exit %d, want 3", code)
+	}
+}
+
+// A machineId other than the path's is a SHOULD violation: the entry fails at SHOULD, and
+// the verdict passes unless --strict.
+func TestObserveShouldViolation(t *testing.T) {
+	const machine = "7b1f4aa4c5d6e7f8091a2b3c4d5e6f708192a3b4"
+	har := writeHAR(t, harEntry(machine, "tok-123456789012345", `{"Comment":"a"}`, 201, fmt.Sprintf(goodAction, "a", "another-machine"), false))
+	stdout, _, code := runCLI("observe", "--report-dir", t.TempDir(), har)
+	if code != exitOK || !strings.Contains(stdout, "FAIL  OBS-0001 SHOULD") || !strings.Contains(stdout, "/machineId") {
+		t.Errorf("exit %d, want 0 and a SHOULD failure of /machineId:\n%s", code, stdout)
+	}
+	if _, _, code := runCLI("observe", "--strict", "--report-dir", t.TempDir(), har); code != exitFailed {
+		t.Errorf("--strict: exit %d, want 1", code)
+	}
+}
+
+// A HAR that is not valid exits 2 naming where it breaks.
+func TestObserveInvalidHAR(t *testing.T) {
+	good := harEntry("m1", "tok", `{"Comment":"x"}`, 201, "{}", false)
+	noStatus := harEntry("m1", "tok", `{"Comment":"x"}`, 201, "{}", false)
+	delete(noStatus["response"].(map[string]any), "status")
+	noURL := harEntry("m1", "tok", `{"Comment":"x"}`, 201, "{}", false)
+	delete(noURL["request"].(map[string]any), "url")
+	badB64 := harEntry("m1", "tok", `{"Comment":"x"}`, 201, "{}", false)
+	badB64["response"].(map[string]any)["content"] = map[string]any{"text": "not base64!", "encoding": "base64"}
+	for _, tc := range []struct {
+		path string
+		want string
+	}{
+		{writeHAR(t, good, noStatus), "entries[1].response.status: missing"},
+		{writeHAR(t, noURL), "entries[0].request.url: missing"},
+		{writeHAR(t, good, good, badB64), "entries[2].response.content.text: not base64"},
+	} {
+		_, stderr, code := runCLI("observe", "--report-dir", t.TempDir(), tc.path)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("exit %d, want 2 and %q; stderr:\n%s", code, tc.want, stderr)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "x.har")
+	for content, want := range map[string]string{`{"nolog":1}`: "log: missing", `{"log":{}}`: "log.entries: missing", `not json`: "not a HAR file"} {
+		_ = os.WriteFile(bad, []byte(content), 0o644)
+		if _, stderr, code := runCLI("observe", bad); code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, want 2 and %q; stderr:\n%s", content, code, want, stderr)
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package observe
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// The parts of HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) that judging reads.
+// Pointers tell a missing field from a zero one.
+type harFile struct {
+	Log *struct {
+		Entries *[]harEntry `json:"entries"`
+	} `json:"log"`
+}
+
+type harEntry struct {
+	Time     *float64     `json:"time"`
+	Request  *harRequest  `json:"request"`
+	Response *harResponse `json:"response"`
+}
+
+type harRequest struct {
+	Method   *string      `json:"method"`
+	URL      *string      `json:"url"`
+	Headers  *[]harHeader `json:"headers"`
+	PostData *struct {
+		MimeType string `json:"mimeType"`
+		Text     string `json:"text"`
+		Encoding string `json:"encoding"` // not in HAR 1.2, but some tools write it
+	} `json:"postData"`
+}
+
+type harResponse struct {
+	Status  *int         `json:"status"`
+	Headers *[]harHeader `json:"headers"`
+	Content *struct {
+		Text     string `json:"text"`
+		Encoding string `json:"encoding"`
+	} `json:"content"`
+}
+
+type harHeader struct {
+	Name  *string `json:"name"`
+	Value *string `json:"value"`
+}
+
+// ReadHAR reads the exchanges of a HAR 1.2 file. A file that is not valid HAR is an error
+// that names where it breaks: "entries[3].response.status: missing". An entry without a
+// response (status 0: the browser gave up) is left out; skipped counts them.
+func ReadHAR(data []byte) (exchanges []Exchange, skipped int, err error) {
+	var f harFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil {
+		return nil, 0, fmt.Errorf("not a HAR file: %v", err)
+	}
+	if f.Log == nil {
+		return nil, 0, fmt.Errorf("log: missing")
+	}
+	if f.Log.Entries == nil {
+		return nil, 0, fmt.Errorf("log.entries: missing")
+	}
+	for i, e := range *f.Log.Entries {
+		ex, err := harExchange(e)
+		if err != nil {
+			return nil, 0, fmt.Errorf("entries[%d].%v", i, err)
+		}
+		if ex.Status == 0 {
+			skipped++
+			continue
+		}
+		exchanges = append(exchanges, ex)
+	}
+	return exchanges, skipped, nil
+}
+
+func harExchange(e harEntry) (Exchange, error) {
+	var ex Exchange
+	if e.Request == nil {
+		return ex, fmt.Errorf("request: missing")
+	}
+	if e.Response == nil {
+		return ex, fmt.Errorf("response: missing")
+	}
+	rq, rs := e.Request, e.Response
+	if rq.Method == nil || *rq.Method == "" {
+		return ex, fmt.Errorf("request.method: missing")
+	}
+	if rq.URL == nil || *rq.URL == "" {
+		return ex, fmt.Errorf("request.url: missing")
+	}
+	u, err := url.Parse(*rq.URL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ex, fmt.Errorf("request.url: %q is not an absolute URL", *rq.URL)
+	}
+	reqHeader, err := harHeaders("request.headers", rq.Headers)
+	if err != nil {
+		return ex, err
+	}
+	if rs.Status == nil {
+		return ex, fmt.Errorf("response.status: missing")
+	}
+	if *rs.Status != 0 && (*rs.Status < 100 || *rs.Status > 599) {
+		return ex, fmt.Errorf("response.status: %d is not an HTTP status", *rs.Status)
+	}
+	respHeader, err := harHeaders("response.headers", rs.Headers)
+	if err != nil {
+		return ex, err
+	}
+	req := &http.Request{Method: strings.ToUpper(*rq.Method), URL: u, Host: u.Host, Header: reqHeader, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	ex.Request, ex.Status, ex.Header = req, *rs.Status, respHeader
+	if rq.PostData != nil {
+		body, err := harText("request.postData", rq.PostData.Text, rq.PostData.Encoding)
+		if err != nil {
+			return ex, err
+		}
+		ex.RequestBody = body
+		if reqHeader.Get("Content-Type") == "" && rq.PostData.MimeType != "" {
+			reqHeader.Set("Content-Type", rq.PostData.MimeType)
+		}
+	}
+	if rs.Content != nil {
+		body, err := harText("response.content", rs.Content.Text, rs.Content.Encoding)
+		if err != nil {
+			return ex, err
+		}
+		ex.Body = body
+		// A HAR holds the content decoded: the encoding header no longer describes it.
+		respHeader.Del("Content-Encoding")
+	}
+	if e.Time != nil && *e.Time > 0 {
+		ex.Duration = time.Duration(*e.Time * float64(time.Millisecond))
+	}
+	return ex, nil
+}
+
+func harHeaders(where string, hs *[]harHeader) (http.Header, error) {
+	h := http.Header{}
+	if hs == nil {
+		return nil, fmt.Errorf("%s: missing", where)
+	}
+	for i, x := range *hs {
+		if x.Name == nil || *x.Name == "" {
+			return nil, fmt.Errorf("%s[%d].name: missing", where, i)
+		}
+		if x.Value == nil {
+			return nil, fmt.Errorf("%s[%d].value: missing", where, i)
+		}
+		if strings.HasPrefix(*x.Name, ":") { // HTTP/2 pseudo-headers
+			continue
+		}
+		h.Add(*x.Name, *x.Value)
+	}
+	return h, nil
+}
+
+func harText(where, text, encoding string) ([]byte, error) {
+	switch strings.ToLower(encoding) {
+	case "":
+		return []byte(text), nil
+	case "base64":
+		b, err := base64.StdEncoding.DecodeString(text)
+		if err != nil {
+			return nil, fmt.Errorf("%s.text: not base64 as its encoding says: %v", where, err)
+		}
+		return b, nil
+	default:
+		return nil, fmt.Errorf("%s.encoding: %q, want base64 or none", where, encoding)
+	}
+}

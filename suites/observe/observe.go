@@ -1,0 +1,375 @@
+// Package observe judges real traffic against the contract: one exchange at a time, as a
+// proxy sees it or a recording (HAR) holds it. It is the one place that judging lives; the
+// proxy and observe verbs differ only in where their exchanges come from.
+//
+// An exchange is judged on what a single request and its response can say: the request
+// against its operation (method, path, headers, body schema), the response (documented status,
+// headers, body schema), and for a collection the rules that tie its 201 to the request
+// (requestorComment, machineId, type, status, times). An exchange of an operation the contract
+// does not document is "undocumented": skipped, never a failure.
+package observe
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/harness"
+	"github.com/cipconform/cipconform/suites/redact"
+)
+
+// MaxBody is how much of a body is kept for judging; a longer body is forwarded whole but
+// not judged.
+const MaxBody = 1 << 20
+
+// Kind is the kind of every observed entry.
+const Kind harness.Kind = "observed"
+
+// Undocumented is the Element operation of an exchange the contract does not document.
+const Undocumented = "undocumented"
+
+// Exchange is one observed request and its response.
+type Exchange struct {
+	Request     *http.Request // its URL, method and header; the body is RequestBody
+	RequestBody []byte
+	// RequestTruncated: the request body was longer than MaxBody; RequestBody is its start.
+	RequestTruncated bool
+	Status           int // 0: no response (Error says why)
+	Header           http.Header
+	Body             []byte
+	BodyTruncated    bool
+	Error            string
+	Duration         time.Duration
+}
+
+// Log collects the judged exchanges of one session, numbered in the order they were added
+// (OBS-0001...), with a redactor of every bearer token it saw. It is safe for concurrent use.
+type Log struct {
+	fixed    *spec.Profile // nil: each exchange's profile is told by its path
+	redactor *redact.Redactor
+
+	mu      sync.Mutex
+	next    int
+	entries []harness.Result
+	seen    map[string]bool // profiles judged against, by name
+	used    []spec.Profile
+}
+
+// NewLog judges against profile, or, when it is nil, against the profile each exchange's path
+// tells (a path below a profile's base path, or a host of it).
+func NewLog(profile *spec.Profile) *Log {
+	return &Log{fixed: profile, redactor: redact.New(), seen: map[string]bool{}}
+}
+
+// Redactor redacts every bearer token the log has seen.
+func (l *Log) Redactor() *redact.Redactor { return l.redactor }
+
+// Reserve numbers the next exchange, in arrival order; Judge takes the number.
+func (l *Log) Reserve() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.next++
+	return l.next
+}
+
+// Add judges an exchange under the next number.
+func (l *Log) Add(ctx context.Context, ex Exchange) harness.Result {
+	return l.Judge(ctx, l.Reserve(), ex)
+}
+
+// Judge judges an exchange numbered n (from Reserve) and keeps its entry.
+func (l *Log) Judge(ctx context.Context, n int, ex Exchange) harness.Result {
+	if ex.Request != nil {
+		if kind, token, ok := strings.Cut(ex.Request.Header.Get("Authorization"), " "); ok && strings.EqualFold(kind, "Bearer") {
+			l.redactor.Add(strings.TrimSpace(token))
+		}
+	}
+	p, ok := l.profileOf(ex)
+	var r harness.Result
+	if !ok {
+		r = undocumented(ex, "the path is below no profile's base path: give --profile to say which contract it speaks")
+	} else {
+		r = Judge(ctx, p, ex)
+	}
+	r.Check.ID = fmt.Sprintf("OBS-%04d", n)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ok && r.Check.Element.Operation != Undocumented && !l.seen[p.Name] {
+		l.seen[p.Name] = true
+		l.used = append(l.used, p)
+	}
+	l.entries = append(l.entries, r)
+	return r
+}
+
+// Entries returns the entries so far, by ID.
+func (l *Log) Entries() []harness.Result {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := slices.Clone(l.entries)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Check.ID < out[j].Check.ID })
+	return out
+}
+
+// Profile is the profile the log judged against: the one given, or the first an exchange was
+// judged against (ok false when none was).
+func (l *Log) Profile() (spec.Profile, bool) {
+	if l.fixed != nil {
+		return *l.fixed, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.used) == 0 {
+		return spec.Profile{}, false
+	}
+	return l.used[0], true
+}
+
+func (l *Log) profileOf(ex Exchange) (spec.Profile, bool) {
+	if l.fixed != nil {
+		return *l.fixed, true
+	}
+	if ex.Request == nil || ex.Request.URL == nil {
+		return spec.Profile{}, false
+	}
+	return ProfileOfURL(ex.Request.URL)
+}
+
+// ProfileOfURL tells the profile of a request URL: a path below a profile's base path, or a
+// host of a profile.
+func ProfileOfURL(u *url.URL) (spec.Profile, bool) {
+	for _, p := range spec.Profiles() {
+		if strings.Contains(u.Path+"/", p.BasePath+"/") || slices.Contains(p.Hosts, strings.ToLower(u.Hostname())) {
+			return p, true
+		}
+	}
+	return spec.Profile{}, false
+}
+
+// operationFor finds the operation a request is for: the longest path template its path ends
+// with, and whether the method is the operation's.
+func operationFor(c *spec.Contract, req *http.Request) (op *spec.Operation, methodOK bool) {
+	for _, o := range c.Operations() {
+		if _, ok := o.PathParams(req.URL.Path); !ok {
+			continue
+		}
+		better := op == nil || len(o.PathTemplate) > len(op.PathTemplate) ||
+			len(o.PathTemplate) == len(op.PathTemplate) && !methodOK && o.Method == req.Method
+		if better {
+			op, methodOK = o, o.Method == req.Method
+		}
+	}
+	return op, methodOK
+}
+
+// Judge judges one exchange against a profile. The entry's ID is left to the caller.
+func Judge(ctx context.Context, p spec.Profile, ex Exchange) harness.Result {
+	if ex.Request == nil || ex.Request.URL == nil {
+		return undocumented(ex, "no request")
+	}
+	c, err := p.Contract()
+	if err != nil {
+		r := undocumented(ex, err.Error())
+		r.Outcome = harness.Errored
+		return r
+	}
+	op, methodOK := operationFor(c, ex.Request)
+	if op == nil {
+		return undocumented(ex, fmt.Sprintf("the %s contract documents no operation at %s", p.Name, ex.Request.URL.Path))
+	}
+	if !methodOK {
+		return undocumented(ex, fmt.Sprintf("the %s contract documents no %s on %s (only %s)", p.Name, ex.Request.Method, op.PathTemplate, op.Method))
+	}
+	r := harness.Result{
+		Check:     info(ex, spec.Element{Operation: op.ID, Status: statusText(ex.Status)}, harness.Must),
+		Exchanges: []*harness.Exchange{record(ex)},
+		Duration:  ex.Duration,
+	}
+	if ex.Error != "" || ex.Status == 0 {
+		r.Outcome, r.Message = harness.Errored, "no response: "+orDefault(ex.Error, "none recorded")
+		return r
+	}
+	if ex.RequestTruncated || ex.BodyTruncated {
+		r.Outcome, r.Message = harness.Skipped, fmt.Sprintf("a body longer than %d bytes: not judged", MaxBody)
+		return r
+	}
+	body := decoded(ex.Header, ex.Body)
+	var must, should []spec.Violation
+	for _, v := range op.ValidateRequest(ctx, ex.Request, ex.RequestBody) {
+		v.Reason = "request: " + v.Reason
+		must = append(must, v)
+	}
+	must = append(must, op.ValidateResponse(ctx, ex.Request, ex.Status, ex.Header, body)...)
+	if ex.Status >= 400 && !op.Documents(ex.Status) {
+		must = append(must, errorShape(body)...)
+	}
+	if op.ID == spec.OperationID && ex.Status == http.StatusCreated {
+		m, s := created(p, op, ex, body)
+		must, should = append(must, m...), append(should, s...)
+	}
+	r.Violations = append(must, should...)
+	switch {
+	case len(must) > 0:
+		r.Outcome, r.Message = harness.Failed, fmt.Sprintf("%d violation(s) of the %s contract", len(r.Violations), p.Name)
+	case len(should) > 0:
+		r.Outcome, r.Message = harness.Failed, fmt.Sprintf("%d SHOULD violation(s) of the %s contract", len(should), p.Name)
+		r.Check.Level = harness.Should
+	default:
+		r.Outcome = harness.Passed
+	}
+	return r
+}
+
+// created judges what a 201 of the collection says against its request: MUST and SHOULD
+// violations apart.
+func created(p spec.Profile, op *spec.Operation, ex Exchange, body []byte) (must, should []spec.Violation) {
+	var action map[string]any
+	if json.Unmarshal(body, &action) != nil {
+		return nil, nil // the schema validation says so
+	}
+	var req map[string]any
+	if json.Unmarshal(ex.RequestBody, &req) == nil {
+		if comment, ok := req["Comment"].(string); ok {
+			if got, _ := action["requestorComment"].(string); got != comment {
+				must = append(must, spec.Violation{Where: spec.InBody, Pointer: "/requestorComment", Reason: fmt.Sprintf("%q, the request's Comment is %q", got, comment)})
+			}
+		}
+	}
+	if params, ok := op.PathParams(ex.Request.URL.Path); ok {
+		if got, _ := action["machineId"].(string); !strings.EqualFold(got, params["id"]) {
+			should = append(should, spec.Violation{Where: spec.InBody, Pointer: "/machineId", Reason: fmt.Sprintf("SHOULD be the machine of the path, %q; got %q", params["id"], got)})
+		}
+	}
+	if got, _ := action["type"].(string); got != "CollectInvestigationPackage" {
+		must = append(must, spec.Violation{Where: spec.InBody, Pointer: "/type", Reason: fmt.Sprintf("%q, want CollectInvestigationPackage", got)})
+	}
+	if got, _ := action["status"].(string); !slices.Contains(p.InitialStatuses, got) {
+		must = append(must, spec.Violation{Where: spec.InBody, Pointer: "/status", Reason: fmt.Sprintf("%q is not the status of a new action (%s)", got, strings.Join(p.InitialStatuses, " or "))})
+	}
+	for _, name := range []string{"creationDateTimeUtc", p.UpdateTime} {
+		s, _ := action[name].(string)
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if _, offset := t.Zone(); err != nil || offset != 0 {
+			must = append(must, spec.Violation{Where: spec.InBody, Pointer: "/" + name, Reason: fmt.Sprintf("%q is not an RFC 3339 time in UTC", s)})
+		}
+	}
+	return must, should
+}
+
+// errorShape judges the body of an error whose status the operation does not document: it
+// still has the error body's shape, {"error": {"code": "...", "message": "..."}}.
+func errorShape(body []byte) []spec.Violation {
+	var e struct {
+		Error *struct {
+			Code    *string `json:"code"`
+			Message *string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil || e.Error == nil || e.Error.Code == nil || *e.Error.Code == "" || e.Error.Message == nil {
+		return []spec.Violation{{Where: spec.InBody, Reason: `an error body is {"error": {"code": "...", "message": "..."}}`}}
+	}
+	return nil
+}
+
+// decoded is the body as the application sent it (gzip undone).
+func decoded(h http.Header, body []byte) []byte {
+	if !strings.EqualFold(h.Get("Content-Encoding"), "gzip") {
+		return body
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return body
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, MaxBody))
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func undocumented(ex Exchange, why string) harness.Result {
+	r := harness.Result{Check: info(ex, spec.Element{Operation: Undocumented}, harness.Should), Outcome: harness.Skipped, Message: "undocumented: " + why, Duration: ex.Duration}
+	r.Exchanges = []*harness.Exchange{record(ex)}
+	return r
+}
+
+func info(ex Exchange, el spec.Element, level harness.Level) harness.Info {
+	title := "(no request)"
+	if ex.Request != nil && ex.Request.URL != nil {
+		title = fmt.Sprintf("%s %s -> %s", ex.Request.Method, ex.Request.URL.Path, orDefault(statusText(ex.Status), "no response"))
+	}
+	return harness.Info{Title: title, Element: el, Level: level, Safety: harness.Safety("observed"), Kind: Kind}
+}
+
+func statusText(status int) string {
+	if status == 0 {
+		return ""
+	}
+	return strconv.Itoa(status)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// record is the exchange as reports show it. The Authorization header shows its scheme only;
+// every report is redacted besides.
+func record(ex Exchange) *harness.Exchange {
+	out := &harness.Exchange{Label: "observed", Status: ex.Status, Error: ex.Error, DurationMS: ex.Duration.Milliseconds()}
+	if ex.Request != nil && ex.Request.URL != nil {
+		out.Method, out.URL = ex.Request.Method, ex.Request.URL.String()
+		out.RequestHeader = flatten(ex.Request.Header)
+		out.RequestBody = string(ex.RequestBody)
+		out.Curl = curl(ex)
+	}
+	if ex.Status != 0 {
+		out.ResponseHeader = flatten(ex.Header)
+		out.ResponseBody = string(decoded(ex.Header, ex.Body))
+	}
+	return out
+}
+
+func flatten(h http.Header) map[string]string {
+	out := map[string]string{}
+	for k, vs := range h {
+		v := strings.Join(vs, ", ")
+		if strings.EqualFold(k, "Authorization") {
+			kind, _, _ := strings.Cut(v, " ")
+			v = kind + " " + redact.Redacted
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func curl(ex Exchange) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "curl -sS -X %s %s", ex.Request.Method, quote(ex.Request.URL.String()))
+	if ex.Request.Header.Get("Authorization") != "" {
+		b.WriteString(` -H "Authorization: Bearer $CIP_TOKEN"`)
+	}
+	if ct := ex.Request.Header.Get("Content-Type"); ct != "" {
+		b.WriteString(" -H " + quote("Content-Type: "+ct))
+	}
+	if len(ex.RequestBody) > 0 {
+		b.WriteString(" --data-binary " + quote(string(ex.RequestBody)))
+	}
+	return b.String()
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -1,0 +1,59 @@
+package observe
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/harness"
+)
+
+func exchange(method, path, reqBody string, status int, body string) Exchange {
+	u, _ := url.Parse("http://target.invalid" + path)
+	h := http.Header{"Authorization": {"Bearer abcdefghijklmnop"}, "Content-Type": {"application/json"}}
+	return Exchange{Request: &http.Request{Method: method, URL: u, Header: h}, RequestBody: []byte(reqBody),
+		Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
+}
+
+const action = `{"id":"24c7c9b9-4b1f-4c2b-9a1d-6f3e8b2a7c10","type":"CollectInvestigationPackage","title":"t","requestor":"r","requestorComment":"c","status":"STATUS","machineId":"m1","computerDnsName":"d","creationDateTimeUtc":"CREATED","lastUpdateDateTimeUtc":"2025-03-04T10:11:12Z","errorHResult":0}`
+
+// The rules of a 201 a single exchange can judge, and the error body of an undocumented error.
+func TestJudgeRules(t *testing.T) {
+	collect := "/api/machines/m1/collectInvestigationPackage"
+	body := func(status, created string) string {
+		return strings.NewReplacer("STATUS", status, "CREATED", created).Replace(action)
+	}
+	for _, tc := range []struct {
+		name    string
+		ex      Exchange
+		outcome harness.Outcome
+		want    string // in a violation
+	}{
+		{"conforms", exchange("POST", collect, `{"Comment":"c"}`, 201, body("Pending", "2025-03-04T10:11:12.1234567Z")), harness.Passed, ""},
+		{"not a new status", exchange("POST", collect, `{"Comment":"c"}`, 201, body("Succeeded", "2025-03-04T10:11:12Z")), harness.Failed, "/status"},
+		{"a time not in UTC", exchange("POST", collect, `{"Comment":"c"}`, 201, body("Pending", "2025-03-04T10:11:12+02:00")), harness.Failed, "/creationDateTimeUtc"},
+		{"another comment", exchange("POST", collect, `{"Comment":"other"}`, 201, body("Pending", "2025-03-04T10:11:12Z")), harness.Failed, "/requestorComment"},
+		{"an undocumented error without the error body", exchange("POST", collect, `{"Comment":"c"}`, 418, `{"oops":1}`), harness.Failed, `{"error"`},
+		{"no token", func() Exchange {
+			ex := exchange("POST", collect, `{"Comment":"c"}`, 401, `{"error":{"code":"Unauthorized","message":"m"}}`)
+			ex.Request.Header.Del("Authorization")
+			return ex
+		}(), harness.Failed, "/Authorization"},
+		{"undocumented", exchange("GET", "/api/alerts", "", 200, `{}`), harness.Skipped, ""},
+		{"a method the path does not document", exchange("DELETE", collect, "", 405, `{}`), harness.Skipped, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Judge(context.Background(), spec.MDE, tc.ex)
+			var got []string
+			for _, v := range r.Violations {
+				got = append(got, v.String())
+			}
+			if r.Outcome != tc.outcome || !strings.Contains(strings.Join(got, "; "), tc.want) {
+				t.Errorf("%s %q, violations %q: want %s and %q", r.Outcome, r.Message, got, tc.outcome, tc.want)
+			}
+		})
+	}
+}
