@@ -93,7 +93,7 @@ type hit struct {
 }
 
 // matcher finds fragments of variants in canonical text: a rolling hash over windows of width
-// bytes, a bitset to rule out most positions at once, and a map from hash to the windows.
+// bytes, a bitset to rule out most positions at once, and a table from hash to the windows.
 type matcher struct {
 	variants []variant
 	width    int
@@ -101,7 +101,7 @@ type matcher struct {
 	filter   []uint64
 	// windows maps a window's hash to its first hit (index+1 in hits); next chains the hits
 	// of equal hashes. Flat, so that building a matcher allocates little.
-	windows map[uint64]int32
+	windows table
 	hits    []hit
 	next    []int32
 }
@@ -153,7 +153,7 @@ func newMatcher(secrets []string) *matcher {
 	for _, v := range m.variants {
 		windows += len(v.text)
 	}
-	m.windows = make(map[uint64]int32, windows) // sized once: growing it was most of the cost
+	m.windows = newTable(windows)
 	m.hits, m.next = make([]hit, 0, windows), make([]int32, 0, windows)
 	for i, v := range m.variants {
 		if len(v.text) < m.width {
@@ -167,8 +167,9 @@ func newMatcher(secrets []string) *matcher {
 			h = h*hashBase + uint64(v.text[j])
 			if j >= m.width-1 {
 				m.hits = append(m.hits, hit{int32(i), int32(j - m.width + 1)})
-				m.next = append(m.next, m.windows[h])
-				m.windows[h] = int32(len(m.hits))
+				slot := m.windows.slot(h)
+				m.next = append(m.next, m.windows.heads[slot])
+				m.windows.keys[slot], m.windows.heads[slot] = h, int32(len(m.hits))
 				m.filter[(h%filterBits)/64] |= 1 << (h % 64)
 			}
 		}
@@ -212,7 +213,7 @@ func (m *matcher) replace(s string) string {
 		if m.filter[(h%filterBits)/64]&(1<<(h%64)) == 0 || j < covered {
 			continue
 		}
-		for k := m.windows[h]; k != 0; k = m.next[k-1] {
+		for k := m.windows.heads[m.windows.slot(h)]; k != 0; k = m.next[k-1] {
 			hh := m.hits[k-1]
 			v := m.variants[hh.variant]
 			off := int(hh.offset)
@@ -439,3 +440,29 @@ func hasPrefixAt(s string, at int, prefix string) bool {
 }
 
 func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+
+// table maps a window's hash to the first of its hits, by open addressing: building a matcher
+// for a handful of tokens inserts tens of thousands of windows, which a Go map made the
+// larger part of starting a run.
+type table struct {
+	keys  []uint64
+	heads []int32 // index+1 in matcher.hits; 0: an empty slot
+	mask  uint64
+}
+
+func newTable(n int) table {
+	size := 1
+	for size < 2*n {
+		size <<= 1
+	}
+	return table{keys: make([]uint64, size), heads: make([]int32, size), mask: uint64(size - 1)}
+}
+
+// slot is where h is, or the empty slot where it goes.
+func (t table) slot(h uint64) uint64 {
+	i := (h ^ h>>29) * 0x9E3779B97F4A7C15 >> 7 & t.mask
+	for t.heads[i] != 0 && t.keys[i] != h {
+		i = (i + 1) & t.mask
+	}
+	return i
+}
