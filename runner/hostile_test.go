@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -137,16 +136,7 @@ func TestNoReportContainsAnEncodedToken(t *testing.T) {
 	}
 	scan("stdout", out.stdout)
 	scan("stderr", out.stderr)
-	files := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		files++
-		scan(path, string(data))
-		return err
-	})
+	files, err := scanFiles(dir, scan)
 	if err != nil || files != len(reportFiles) {
 		t.Errorf("scanned %d files: %v", files, err)
 	}

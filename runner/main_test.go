@@ -285,16 +285,7 @@ func TestNoReportContainsAToken(t *testing.T) {
 	for i, o := range outs {
 		scan([]string{"run", "plan"}[i]+" output", o.stdout+o.stderr)
 	}
-	files := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		files++
-		scan(path, string(data))
-		return err
-	})
+	files, err := scanFiles(dir, scan)
 	if err != nil || files < 4 {
 		t.Errorf("scanned %d files: %v", files, err)
 	}
@@ -411,4 +402,19 @@ func TestSecretFlagsAreWarnedOf(t *testing.T) {
 	if out := cli(t, dir, targetEnv(target), "plan", "--label-filter", "CIP-AUTH-001"); strings.Contains(out.stderr, "process list") {
 		t.Errorf("a token from the environment is warned of:\n%s", out.stderr)
 	}
+}
+
+// scanFiles gives scan the path and the content of every file below dir, and counts them.
+func scanFiles(dir string, scan func(where, text string)) (int, error) {
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		files++
+		scan(path, string(data))
+		return err
+	})
+	return files, err
 }
