@@ -74,8 +74,10 @@ func benchmarkWholeRun(b *testing.B, rtt time.Duration) {
 	runOnce()
 	rec.on = false
 	requests := rec.requests
-	client := &http.Client{}
 	replay := func() time.Duration {
+		// A fresh keep-alive client per replay, as each run is a fresh process with its own.
+		client := &http.Client{Transport: &http.Transport{}}
+		defer client.CloseIdleConnections()
 		start := time.Now()
 		for _, r := range requests {
 			req, err := http.NewRequest(r.method, front.URL+r.path, bytes.NewReader(r.body))
