@@ -50,7 +50,7 @@ func cli(t *testing.T, dir string, env map[string]string, args ...string) outcom
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Dir = dir
 	cmd.Env = append(withoutCIP(os.Environ()), asMain+"=1")
-	if env["CIP_TARGET"] == "" && env["CIP_PROFILE"] == "" {
+	if _, given := env["CIP_PROFILE"]; env["CIP_TARGET"] == "" && !given {
 		// Without a target, run checks every profile, each in a folder of its own; the tests
 		// read one profile's reports, except where they say otherwise.
 		cmd.Env = append(cmd.Env, "CIP_PROFILE=preview-2017")
@@ -234,6 +234,7 @@ func TestExitCodes(t *testing.T) {
 		{"everything skipped", onlyAdmin, []string{"run", "--label-filter", "CIP-AUTH-007 || CIP-AUTH-006"}, exitCannotDo, "every one of the 2 checks was skipped"},
 		{"SHOULD failure only", map[string]string{}, []string{"run", "--label-filter", "level:SHOULD"}, exitOK, "PASSED"},
 		{"help", nil, []string{"run", "--help"}, exitOK, "Exit codes"},
+		{"bad label filter", nil, []string{"run", "--label-filter", "kind:("}, exitUsage, "run: --label-filter: "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -417,4 +418,26 @@ func scanFiles(dir string, scan func(where, text string)) (int, error) {
 		return err
 	})
 	return files, err
+}
+
+// Small points of the hostile-target review: the --insecure warning is printed once, a run
+// that cannot start says "checks": [] (not null), and a bad label filter is a usage error
+// without terminal colour codes.
+func TestSmallPointsOfTheRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := cli(t, dir, map[string]string{"CIP_PROFILE": ""}, "run", "--quiet", "--insecure", "--report-dir", "both")
+	if n := strings.Count(out.stderr, "TLS certificate verification is OFF"); n != 1 {
+		t.Errorf("the --insecure warning printed %d times\n%s", n, out.stderr)
+	}
+	unreachable := map[string]string{"CIP_TARGET": "http://127.0.0.1:9/api", "CIP_TOKEN_ADMIN": "unused-admin-token-123"}
+	cli(t, dir, unreachable, "run", "--quiet", "--report-dir", "none")
+	data, err := os.ReadFile(filepath.Join(dir, "none", resultsFile))
+	if err != nil || !strings.Contains(string(data), `"checks": []`) {
+		t.Errorf("results.json of a run that could not start: %v\n%.300s", err, data)
+	}
+	bad := cli(t, dir, nil, "run", "--label-filter", "kind:(")
+	if bad.code != exitUsage || strings.Contains(bad.stderr, "\x1b[") {
+		t.Errorf("bad label filter: exit %d, stderr %q", bad.code, bad.stderr)
+	}
 }

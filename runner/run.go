@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -225,6 +226,9 @@ Prints a line per check while it runs, then the counts and the verdict.`,
 		fmt.Fprintf(stderr, "run: --baseline, --known-failures and --fail-on judge one contract: give --profile (%s)\n", strings.Join(spec.ProfileNames(), " or "))
 		return exitUsage
 	}
+	if cfg.Insecure { // once for the run, however many profiles it checks
+		fmt.Fprintln(stderr, "WARNING: TLS certificate verification is OFF (--insecure): the target's identity is not checked. Never use this against production.")
+	}
 	if len(profiles) > 1 {
 		if err := removeReports(opts.reportDir); err != nil {
 			fmt.Fprintf(stderr, "run: report dir: %v\n", err)
@@ -296,7 +300,7 @@ func execute(ctx context.Context, cfg config.Config, p spec.Profile, opts runOpt
 	}
 	selected, err := selectChecks(catalogue, opts.labelFilter)
 	if err != nil {
-		fmt.Fprintf(stderr, "run: --label-filter: %v\n", err)
+		fmt.Fprintf(stderr, "run: --label-filter: %s\n", ansi.ReplaceAllString(err.Error(), ""))
 		return nil, exitUsage
 	}
 	if err := os.MkdirAll(opts.reportDir, 0o755); err != nil {
@@ -307,9 +311,6 @@ func execute(ctx context.Context, cfg config.Config, p spec.Profile, opts runOpt
 	if err := removeReports(opts.reportDir); err != nil {
 		fmt.Fprintf(stderr, "run: report dir: %v\n", err)
 		return nil, exitUsage
-	}
-	if cfg.Insecure {
-		fmt.Fprintln(stderr, "WARNING: TLS certificate verification is OFF (--insecure): the target's identity is not checked. Never use this against production.")
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.runTimeout)
 	defer cancel()
@@ -372,6 +373,9 @@ func verdictExit(res *results.Results) int {
 		return exitCannotDo
 	}
 }
+
+// ansi matches the colour codes of Ginkgo's label-filter errors, meant for its own terminal.
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
 // selectChecks keeps the checks whose labels match a Ginkgo label filter, with Ginkgo's own
 // parser: the same query selects the same checks in `cipconform run` and in `ginkgo`.
