@@ -17,7 +17,6 @@ import (
 	"github.com/cipconform/cipconform/fixtures/embedded"
 	"github.com/cipconform/cipconform/fixtures/identity"
 	"github.com/cipconform/cipconform/fixtures/mutants"
-	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/checks"
 	"github.com/cipconform/cipconform/suites/config"
@@ -263,15 +262,14 @@ func checkTarget(ctx context.Context, row *SelfTestRow, p spec.Profile, catalogu
 		return
 	}
 	defer suite.Close()
-	for _, c := range suite.RunChecks(ctx, catalogue, cfg.Concurrency, nil) {
-		c := results.FromResult(c)
-		switch c.Outcome {
-		case results.Failed:
-			row.Failed = append(row.Failed, c.ID)
-		case results.Errored:
-			row.Errors = append(row.Errors, c.ID)
-		case results.Skipped:
-			row.Skipped = append(row.Skipped, c.ID)
+	for _, r := range suite.RunChecks(ctx, catalogue, cfg.Concurrency, nil) {
+		switch r.Outcome {
+		case harness.Failed:
+			row.Failed = append(row.Failed, r.Check.ID)
+		case harness.Errored:
+			row.Errors = append(row.Errors, r.Check.ID)
+		case harness.Skipped:
+			row.Skipped = append(row.Skipped, r.Check.ID)
 		}
 	}
 	row.classify()
