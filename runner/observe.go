@@ -271,7 +271,8 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(&base) },
 		// DefaultTransport keeps 2 idle connections per host: a client with more at once would
 		// have the proxy dial the upstream for most requests.
-		Transport: proxyTransport(),
+		Transport:  proxyTransport(),
+		BufferPool: &bufferPool{}, // a 32 KiB buffer per response was most of the proxy's garbage
 		ModifyResponse: func(resp *http.Response) error {
 			t, _ := resp.Request.Context().Value(tapKey{}).(*tap)
 			if t == nil {
@@ -405,3 +406,15 @@ func (e errReader) Read([]byte) (int, error) {
 	}
 	return 0, e.err
 }
+
+// bufferPool lends the reverse proxy its copy buffers.
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte {
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 32<<10)
+}
+
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
