@@ -399,10 +399,15 @@ const (
 	MaxHeaderBytes = 256 << 10
 )
 
-// keptHeader is the response header as an exchange keeps it: names and values redacted (a
-// target may echo a token as a header name), in name order, at most KeptHeaders fields and
-// KeptHeaderBytes bytes, and a last field "…" saying what was not kept.
-func (c *Client) keptHeader(h http.Header) map[string]string {
+func (c *Client) keptHeader(h http.Header) map[string]string { return KeptHeader(h, c.Redact) }
+
+// KeptHeader is a header as an exchange keeps it: names and values redacted (a target may
+// echo a token as a header name), in name order, at most KeptHeaders fields and
+// KeptHeaderBytes bytes, and a last field "…" saying what was not kept. redact may be nil.
+func KeptHeader(h http.Header, redact func(string) string) map[string]string {
+	if redact == nil {
+		redact = func(s string) string { return s }
+	}
 	kept := map[string]string{}
 	names := slices.Sorted(maps.Keys(h))
 	size, dropped, droppedBytes := 0, 0, 0
@@ -412,8 +417,8 @@ func (c *Client) keptHeader(h http.Header) map[string]string {
 			dropped, droppedBytes = dropped+1, droppedBytes+len(k)+len(value)
 			continue
 		}
-		name := c.Redact(clip(k, 256))
-		value = c.Redact(clip(value, KeptHeaderBytes-size))
+		name := redact(clip(k, 256))
+		value = redact(clip(value, KeptHeaderBytes-size))
 		if old, ok := kept[name]; ok { // two names redacted alike
 			value = old + ", " + value
 		}
@@ -430,18 +435,28 @@ func (c *Client) keptHeader(h http.Header) map[string]string {
 // of it, marked when cut. length is the Content-Length (-1 unknown); more says the client
 // stopped reading before the end.
 func (c *Client) keptBody(body []byte, length int64, more bool) string {
-	if len(body) <= KeptBodyBytes {
-		return c.Redact(strings.ToValidUTF8(string(body), "\uFFFD"))
+	if len(body) <= KeptBodyBytes || !more {
+		return KeptBody(body, c.Redact)
 	}
 	kept := c.Redact(strings.ToValidUTF8(string(body[:KeptBodyBytes]), "\uFFFD"))
 	switch {
 	case more && length > int64(len(body)):
 		return kept + fmt.Sprintf("… %s bytes not kept (of %s; the client stopped reading at %s%sMAX_RESPONSE_BYTES)", thousands(length-KeptBodyBytes), thousands(length), thousands(c.maxBody), config.EnvPrefix)
-	case more:
-		return kept + fmt.Sprintf("… more than %s bytes not kept (the client stopped reading at %s%sMAX_RESPONSE_BYTES)", thousands(c.maxBody-KeptBodyBytes), thousands(c.maxBody), config.EnvPrefix)
 	default:
-		return kept + fmt.Sprintf("… %s bytes not kept", thousands(int64(len(body)-KeptBodyBytes)))
+		return kept + fmt.Sprintf("… more than %s bytes not kept (the client stopped reading at %s%sMAX_RESPONSE_BYTES)", thousands(c.maxBody-KeptBodyBytes), thousands(c.maxBody), config.EnvPrefix)
 	}
+}
+
+// KeptBody is a body as an exchange keeps it: text, redacted (redact may be nil), at most
+// KeptBodyBytes of it, marked when cut.
+func KeptBody(body []byte, redact func(string) string) string {
+	if redact == nil {
+		redact = func(s string) string { return s }
+	}
+	if len(body) <= KeptBodyBytes {
+		return redact(strings.ToValidUTF8(string(body), "\uFFFD"))
+	}
+	return redact(strings.ToValidUTF8(string(body[:KeptBodyBytes]), "\uFFFD")) + fmt.Sprintf("… %s bytes not kept", thousands(int64(len(body)-KeptBodyBytes)))
 }
 
 // thousands writes n with commas: 49,152,000.

@@ -30,6 +30,11 @@ import (
 	"github.com/cipconform/cipconform/suites/redact"
 )
 
+// MaxKeptExchanges is how many exchanges a session keeps for its reports (each at most
+// harness.KeptBodyBytes of body and KeptHeaderBytes of header); later entries keep their
+// verdict and violations only.
+const MaxKeptExchanges = 1000
+
 // MaxBody is how much of a body is kept for judging; a longer body is forwarded whole but
 // not judged.
 const MaxBody = 1 << 20
@@ -106,6 +111,12 @@ func (l *Log) Judge(ctx context.Context, n int, ex Exchange) harness.Result {
 	r.Check.ID = fmt.Sprintf("OBS-%04d", n)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.entries) >= MaxKeptExchanges {
+		// A long session keeps every verdict, but the exchanges of its first ones only: the
+		// reports and the memory must not grow with the traffic.
+		r.Exchanges = nil
+		r.Message = strings.TrimSpace(r.Message + fmt.Sprintf(" (exchange not kept: a session keeps those of its first %d)", MaxKeptExchanges))
+	}
 	if ok && r.Check.Element.Operation != Undocumented && !l.seen[p.Name] {
 		l.seen[p.Name] = true
 		l.used = append(l.used, p)
@@ -333,28 +344,26 @@ func record(ex Exchange) *harness.Exchange {
 	out := &harness.Exchange{Label: "observed", Status: ex.Status, Error: ex.Error, DurationMS: ex.Duration.Milliseconds()}
 	if ex.Request != nil && ex.Request.URL != nil {
 		out.Method, out.URL = ex.Request.Method, ex.Request.URL.String()
-		out.RequestHeader = flatten(ex.Request.Header)
-		out.RequestBody = string(ex.RequestBody)
+		out.RequestHeader = kept(ex.Request.Header)
+		out.RequestBody = harness.KeptBody(ex.RequestBody, nil)
 		out.Curl = curl(ex)
 	}
 	if ex.Status != 0 {
-		out.ResponseHeader = flatten(ex.Header)
-		out.ResponseBody = string(decoded(ex.Header, ex.Body))
+		out.ResponseHeader = kept(ex.Header)
+		out.ResponseBody = harness.KeptBody(decoded(ex.Header, ex.Body), nil)
 	}
 	return out
 }
 
-func flatten(h http.Header) map[string]string {
-	out := map[string]string{}
-	for k, vs := range h {
-		v := strings.Join(vs, ", ")
-		if strings.EqualFold(k, "Authorization") {
-			kind, _, _ := strings.Cut(v, " ")
-			v = kind + " " + redact.Redacted
-		}
-		out[k] = v
+// kept is a header as reports keep it, bounded as the harness's own exchanges are, with the
+// Authorization showing its scheme only.
+func kept(h http.Header) map[string]string {
+	if auth := h.Get("Authorization"); auth != "" {
+		h = h.Clone()
+		kind, _, _ := strings.Cut(auth, " ")
+		h.Set("Authorization", kind+" "+redact.Redacted)
 	}
-	return out
+	return harness.KeptHeader(h, nil)
 }
 
 func curl(ex Exchange) string {

@@ -1,8 +1,10 @@
 package observe
 
 import (
+	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -55,5 +57,26 @@ func TestJudgeRules(t *testing.T) {
 				t.Errorf("%s %q, violations %q: want %s and %q", r.Outcome, r.Message, got, tc.outcome, tc.want)
 			}
 		})
+	}
+}
+
+// A long session keeps every verdict but only the first exchanges, each bounded: its reports
+// do not grow with the traffic or with what the target sends.
+func TestALongSessionStaysBounded(t *testing.T) {
+	log := NewLog(&spec.MDE)
+	big := bytes.Repeat([]byte("x"), 200<<10)
+	for range MaxKeptExchanges + 5 {
+		req := httptest.NewRequest(http.MethodGet, "http://target/api/nothing", nil)
+		log.Add(context.Background(), Exchange{Request: req, Status: 404, Header: http.Header{"Content-Type": {"text/plain"}}, Body: big})
+	}
+	entries := log.Entries()
+	if len(entries) != MaxKeptExchanges+5 {
+		t.Fatalf("%d entries", len(entries))
+	}
+	if len(entries[0].Exchanges) != 1 || len(entries[0].Exchanges[0].ResponseBody) > harness.KeptBodyBytes+100 {
+		t.Errorf("the first exchange is not kept, or not bounded: %d bytes", len(entries[0].Exchanges[0].ResponseBody))
+	}
+	if last := entries[len(entries)-1]; len(last.Exchanges) != 0 || !strings.Contains(last.Message, "exchange not kept") {
+		t.Errorf("a late exchange was kept: %+v", last.Message)
 	}
 }
