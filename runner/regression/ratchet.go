@@ -73,12 +73,7 @@ func (r *Ratchet) Reason(id string) (string, bool) {
 }
 
 // RatchetReport is what the ratchet made of a run.
-type RatchetReport struct {
-	Known     []string `json:"known"`     // failing, and accepted
-	Fixed     []string `json:"fixed"`     // listed, but passing now: remove them
-	Stale     []string `json:"stale"`     // listed, but no such check: remove them
-	Untriaged []string `json:"untriaged"` // listed without a real reason yet
-}
+type RatchetReport = results.RatchetReport
 
 // Apply compares the ratchet with a run. catalogue lists the IDs of every check that exists:
 // an entry for a check that exists but did not run (a label filter) is left alone.

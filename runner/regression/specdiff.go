@@ -12,17 +12,12 @@ import (
 	"github.com/oasdiff/oasdiff/diff"
 	"github.com/oasdiff/oasdiff/load"
 
+	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/spec"
 )
 
 // SpecChange is one change between two versions of the spec, as oasdiff names it.
-type SpecChange struct {
-	Rule        string `json:"rule"` // oasdiff's rule id, e.g. response-property-enum-value-removed
-	Level       string `json:"level"`
-	Breaking    bool   `json:"breaking"`
-	OperationID string `json:"operationId,omitempty"`
-	Text        string `json:"text"`
-}
+type SpecChange = results.SpecChange
 
 // removals are oasdiff's rules for a path or an operation that is gone. oasdiff does not call
 // the removal of a deprecated one breaking; here it is: a client (and every check of the

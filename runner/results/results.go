@@ -51,7 +51,7 @@ type Results struct {
 	// fewer); AllowIncomplete is --allow-incomplete.
 	CatalogueSize   int       `json:"catalogueSize,omitempty"`
 	AllowIncomplete bool      `json:"allowIncomplete,omitempty"`
-	Config          any       `json:"config"` // the configuration, secrets redacted
+	Config          any       `json:"config"` // the configuration, secrets redacted; shown, never read back (its durations are text)
 	Start           time.Time `json:"start"`
 	End             time.Time `json:"end"`
 	// Warnings come first in every report: TLS verification off, production refusals.
@@ -71,7 +71,7 @@ type Results struct {
 	Coverage []CoverageItem `json:"coverage,omitempty"`
 	// Regression is the comparison with a baseline (package regression's Report), when one
 	// was given.
-	Regression any `json:"regression,omitempty"`
+	Regression *Comparison `json:"regression,omitempty"`
 }
 
 // Harness identifies the harness that ran.
