@@ -47,6 +47,15 @@ type runOptions struct {
 	knownFailures   string
 	updateBaseline  bool
 	allowIncomplete bool
+	// phaseEnded, when set, hears the end of each part of a run ("setup", "checks",
+	// "cleanup", "judging", "reports"): the whole-run benchmark reports where the time goes.
+	phaseEnded func(phase string)
+}
+
+func (o runOptions) ended(phase string) {
+	if o.phaseEnded != nil {
+		o.phaseEnded(phase)
+	}
 }
 
 func bindRunOptions(fs *flag.FlagSet) *runOptions {
@@ -319,7 +328,7 @@ func execute(ctx context.Context, cfg config.Config, p spec.Profile, opts runOpt
 		progress = io.Discard
 	}
 	start := time.Now()
-	res, redact := runChecks(ctx, cfg, p, catalogue, selected, opts.labelFilter, progress, stderr)
+	res, redact := runChecks(ctx, cfg, p, catalogue, selected, opts, progress, stderr)
 	res.End = time.Now()
 	res.Start = start
 	if ctx.Err() != nil {
@@ -355,10 +364,12 @@ func execute(ctx context.Context, cfg config.Config, p spec.Profile, opts runOpt
 	if cmp != nil && !opts.quiet {
 		fmt.Fprintf(stdout, "\nSince the baseline (%s): %s\n", cmp.BaselineStart, cmp.Summary())
 	}
+	opts.ended("judging")
 	if err := writeReports(opts.reportDir, res, cmp, redact); err != nil {
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return res, exitCannotDo
 	}
+	opts.ended("reports")
 	return res, verdictExit(res)
 }
 
@@ -397,7 +408,8 @@ func selectChecks(catalogue []harness.Check, filter string) ([]harness.Check, er
 // selected checks, printing a line per check to progress as it ends. It returns the results
 // (a setup failure, when the target could not be used, is one of them) and the redactor of
 // every secret the run knew, tokens fetched during it included.
-func runChecks(ctx context.Context, cfg config.Config, p spec.Profile, catalogue, selected []harness.Check, labelFilter string, progress, stderr io.Writer) (*results.Results, func([]byte) []byte) {
+func runChecks(ctx context.Context, cfg config.Config, p spec.Profile, catalogue, selected []harness.Check, opts runOptions, progress, stderr io.Writer) (*results.Results, func([]byte) []byte) {
+	labelFilter := opts.labelFilter
 	suite, err := harness.NewSuite(ctx, cfg, p, catalogue)
 	if err != nil {
 		res := results.FromRun(time.Time{}, time.Time{}, labelFilter, nil)
@@ -406,6 +418,7 @@ func runChecks(ctx context.Context, cfg config.Config, p spec.Profile, catalogue
 		return res, redactor(cfg.Redactor())
 	}
 	defer suite.Close()
+	opts.ended("setup")
 	if suite.Embedded != nil {
 		fmt.Fprintf(stderr, "No --target: checking the embedded reference implementation at %s\n", suite.Target)
 	}
@@ -416,12 +429,14 @@ func runChecks(ctx context.Context, cfg config.Config, p spec.Profile, catalogue
 		line := fmt.Sprintf("%-5s %-26s %-7s %6dms  %s\n", progressWord[r.Outcome], r.Check.ID, r.Check.Level, r.Duration.Milliseconds(), r.Check.Title)
 		_, _ = progress.Write(redact([]byte(line)))
 	})
+	opts.ended("checks")
 	// Whatever a check left behind (an action it could not settle) gets one more try: a brief
 	// one once the run is stopped (a signal, --timeout), which must end within seconds.
 	cleanup, cancel := context.WithTimeout(stopped, suite.Config.SettleTimeout+10*time.Second)
 	defer stopCleanup()
 	suite.Cleanup(cleanup)
 	cancel()
+	opts.ended("cleanup")
 	res := results.FromRun(time.Time{}, time.Time{}, labelFilter, outcomes)
 	res.Target, res.Embedded, res.Config = suite.Target, suite.Embedded != nil, suite.Config
 	res.Actions = suite.Actions()
@@ -512,5 +527,5 @@ func writeAtomically(name string, data []byte) error {
 // redactor replaces every secret in a report's bytes: the last line of defence, after the
 // client's own redaction.
 func redactor(r *redact.Redactor) func([]byte) []byte {
-	return func(b []byte) []byte { return []byte(r.Replace(string(b))) }
+	return r.ReplaceBytes
 }

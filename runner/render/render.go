@@ -9,7 +9,9 @@ import (
 	"html"
 	"html/template"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	ttemplate "text/template"
 
 	"github.com/cipconform/cipconform/runner/regression"
@@ -89,53 +91,118 @@ func Headline(c results.CheckResult) string {
 	return ""
 }
 
-// checkHTML is one check's section of report.html: a <details> element, open when the check
-// failed or errored, with its message, its violations and its exchanges. Written in Go rather
-// than in the template: the template's contextual escaping of every field of every check was
-// most of what rendering the report cost.
-func checkHTML(c results.CheckResult) template.HTML {
-	e := html.EscapeString
+// checksHTML is the "Checks by spec element" part of report.html: a heading per element and a
+// <details> element per check, open when the check failed or errored, with its message, its
+// violations and its exchanges. Written in Go rather than in the template: the template's
+// contextual escaping and reflective calls for every field of every check were most of what
+// rendering the report cost.
+func checksHTML(groups []group) template.HTML {
 	var b strings.Builder
+	b.Grow(64 << 10)
+	for _, g := range groups {
+		b.WriteString("<h3><code>")
+		escape(&b, g.Element)
+		b.WriteString("</code></h3>\n")
+		for i := range g.Checks {
+			checkHTML(&b, &g.Checks[i])
+		}
+	}
+	return template.HTML(b.String())
+}
+
+func checkHTML(b *strings.Builder, c *results.CheckResult) {
 	open := ""
 	if c.Outcome == results.Failed || c.Outcome == results.Errored {
 		open = " open"
 	}
-	fmt.Fprintf(&b, `<details id="%s" class="check %s"%s>`+"\n", e(c.ID), e(string(c.Outcome)), open)
-	fmt.Fprintf(&b, `<summary><span class="outcome">%s</span> <b>%s</b> %s <span class="meta">(%s, %s, %d ms`,
-		e(strings.ToUpper(string(c.Outcome))), e(c.ID), e(c.Title), e(string(c.Level)), e(string(c.Safety)), c.DurationMS)
+	b.WriteString(`<details id="`)
+	escape(b, c.ID)
+	b.WriteString(`" class="check `)
+	escape(b, string(c.Outcome))
+	b.WriteString(`"` + open + ">\n" + `<summary><span class="outcome">`)
+	escape(b, strings.ToUpper(string(c.Outcome)))
+	b.WriteString(`</span> <b>`)
+	escape(b, c.ID)
+	b.WriteString(`</b> `)
+	escape(b, c.Title)
+	b.WriteString(` <span class="meta">(`)
+	escape(b, string(c.Level))
+	b.WriteString(", ")
+	escape(b, string(c.Safety))
+	b.WriteString(", " + strconv.FormatInt(c.DurationMS, 10) + " ms")
 	if c.Change != "" && c.Change != "unchanged" {
-		fmt.Fprintf(&b, ", %s", e(c.Change))
+		b.WriteString(", ")
+		escape(b, string(c.Change))
 	}
 	if c.KnownFailure != "" {
-		fmt.Fprintf(&b, ", known failure: %s", e(c.KnownFailure))
+		b.WriteString(", known failure: ")
+		escape(b, c.KnownFailure)
 	}
 	b.WriteString(")</span></summary>\n")
 	if c.Message != "" {
-		fmt.Fprintf(&b, `<pre class="message">%s</pre>`+"\n", e(c.Message))
+		b.WriteString(`<pre class="message">`)
+		escape(b, c.Message)
+		b.WriteString("</pre>\n")
 	}
 	if len(c.Violations) > 0 {
 		b.WriteString(`<p>Violations of the spec:</p><ul class="violations">`)
 		for _, v := range c.Violations {
-			fmt.Fprintf(&b, `<li><code>%s %s</code> %s`, e(string(v.Where)), e(v.Pointer), e(v.Reason))
+			b.WriteString("<li><code>")
+			escape(b, string(v.Where))
+			b.WriteString(" ")
+			escape(b, v.Pointer)
+			b.WriteString("</code> ")
+			escape(b, v.Reason)
 			if v.Keyword != "" {
-				fmt.Fprintf(&b, " (%s)", e(v.Keyword))
+				b.WriteString(" (")
+				escape(b, v.Keyword)
+				b.WriteString(")")
 			}
 			b.WriteString("</li>")
 		}
 		b.WriteString("</ul>\n")
 	}
-	for _, ex := range c.Exchanges {
-		fmt.Fprintf(&b, `<p>%s</p><pre class="exchange">%s</pre>`, e(ex.Label), e(ex.Summary()))
+	for i := range c.Exchanges {
+		b.WriteString("<p>")
+		escape(b, c.Exchanges[i].Label)
+		b.WriteString(`</p><pre class="exchange">`)
+		escape(b, c.Exchanges[i].Summary())
+		b.WriteString("</pre>")
 	}
 	b.WriteString("\n</details>\n")
-	return template.HTML(b.String())
+}
+
+// escape writes s to b as html.EscapeString would return it, without a copy of s.
+func escape(b *strings.Builder, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '&':
+			esc = "&amp;"
+		case '\'':
+			esc = "&#39;"
+		case '"':
+			esc = "&#34;"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(esc)
+		last = i + 1
+	}
+	b.WriteString(s[last:])
 }
 
 var funcs = map[string]any{
-	"checkHTML": checkHTML,
-	"headline":  Headline,
-	"firstLine": func(s string) string { line, _, _ := strings.Cut(strings.TrimSpace(s), "\n"); return line },
-	"upper":     func(v any) string { return strings.ToUpper(fmt.Sprint(v)) },
+	"checksHTML": checksHTML,
+	"headline":   Headline,
+	"firstLine":  func(s string) string { line, _, _ := strings.Cut(strings.TrimSpace(s), "\n"); return line },
+	"upper":      func(v any) string { return strings.ToUpper(fmt.Sprint(v)) },
 	// coverageCell writes a coverage item's checks in Go: the template's escaping of
 	// hundreds of links was most of the report's rendering.
 	"coverageCell": func(item results.CoverageItem) template.HTML {
@@ -170,15 +237,26 @@ func data(r *results.Results, cmp *regression.Report) map[string]any {
 	return map[string]any{"R": r, "Groups": groups(r), "Problems": problems(r), "Cmp": cmp, "Changes": changes(cmp), "Uncovered": results.Uncovered(r.Coverage)}
 }
 
+// The templates are parsed once, when first needed: parsing (and html/template's escaping
+// analysis, done at the first execution) cost as much as rendering a run's report. A parsed
+// template may be executed by several goroutines at once.
+var (
+	htmlReport      = sync.OnceValues(func() (*template.Template, error) { return template.New("report").Funcs(funcs).Parse(htmlTemplate) })
+	markdownSummary = sync.OnceValues(func() (*ttemplate.Template, error) {
+		return ttemplate.New("summary").Funcs(funcs).Parse(markdownTemplate)
+	})
+)
+
 // HTML renders report.html: one file, readable offline, the verdict first, then what changed
 // since the baseline (regressions first), the failures, every check by spec element, and the
 // coverage of the contract. cmp may be nil.
 func HTML(r *results.Results, cmp *regression.Report) ([]byte, error) {
-	t, err := template.New("report").Funcs(funcs).Parse(htmlTemplate)
+	t, err := htmlReport()
 	if err != nil {
 		return nil, fmt.Errorf("html template: %w", err)
 	}
 	var b bytes.Buffer
+	b.Grow(128 << 10)
 	data := data(r, cmp)
 	if err := t.Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("render html: %w", err)
@@ -188,7 +266,7 @@ func HTML(r *results.Results, cmp *regression.Report) ([]byte, error) {
 
 // Markdown renders summary.md, short enough for a CI job summary. cmp may be nil.
 func Markdown(r *results.Results, cmp *regression.Report) ([]byte, error) {
-	t, err := ttemplate.New("summary").Funcs(funcs).Parse(markdownTemplate)
+	t, err := markdownSummary()
 	if err != nil {
 		return nil, fmt.Errorf("markdown template: %w", err)
 	}

@@ -15,6 +15,7 @@ package redact
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"slices"
 	"sort"
@@ -71,14 +72,55 @@ func (r *Redactor) Add(secret string) {
 
 // Replace returns s with every secret redacted.
 func (r *Redactor) Replace(s string) string {
-	r.mu.RLock()
-	m := r.m
-	r.mu.RUnlock()
+	m := r.matcher()
 	if m == nil || s == "" {
 		return s
 	}
-	return m.replace(s)
+	spans := find(m, s)
+	if len(spans) == 0 {
+		return s
+	}
+	var out strings.Builder
+	out.Grow(len(s))
+	at := 0
+	for _, sp := range spans {
+		out.WriteString(s[at:sp.from])
+		out.WriteString(Redacted)
+		at = sp.to
+	}
+	out.WriteString(s[at:])
+	return out.String()
 }
+
+// ReplaceBytes is Replace for bytes: b itself when it holds no secret, else a new slice (b
+// is not changed). Reports are bytes; this spares copying each one twice.
+func (r *Redactor) ReplaceBytes(b []byte) []byte {
+	m := r.matcher()
+	if m == nil || len(b) == 0 {
+		return b
+	}
+	spans := find(m, b)
+	if len(spans) == 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	at := 0
+	for _, sp := range spans {
+		out = append(out, b[at:sp.from]...)
+		out = append(out, Redacted...)
+		at = sp.to
+	}
+	return append(out, b[at:]...)
+}
+
+func (r *Redactor) matcher() *matcher {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.m
+}
+
+// text is what the redactor reads.
+type text interface{ ~string | ~[]byte }
 
 // variant is one form of a secret, canonical, and the shortest match of it that is redacted.
 type variant struct {
@@ -92,27 +134,48 @@ type hit struct {
 	offset  int32
 }
 
-// matcher finds fragments of variants in canonical text: a rolling hash over windows of width
-// bytes, a bitset to rule out most positions at once, and a table from hash to the windows.
+// matcher finds fragments of variants in canonical text. Its key for a window is the
+// window's bytes themselves, read as one little-endian word (so a window is at most 8 bytes
+// and keys are exact: no hash, no collision to rule out); a bitset rules out most positions
+// at once, and a table maps a key to the windows that have it.
+//
+// Only the windows that start every stride bytes of a variant are in the table, and the
+// window is narrower than the shortest fragment to redact by stride-1: any fragment that
+// long starts within stride bytes before an indexed window and so contains it whole. The
+// text is still read at every position. With MinFragment 12 that is 8-byte windows every 5
+// bytes: the guarantee (every fragment of at least MinFragment bytes) with a fifth of the
+// table, and a key per position that does not depend on the one before.
 type matcher struct {
 	variants []variant
 	width    int
-	pow      uint64 // hashBase^(width-1)
+	stride   int
+	mask     uint64 // the key's bits: width bytes
 	filter   []uint64
-	// windows maps a window's hash to its first hit (index+1 in hits); next chains the hits
-	// of equal hashes. Flat, so that building a matcher allocates little.
+	fshift   uint // 64 - log2(bits in filter)
+	// windows maps a key to its first hit (index+1 in hits); next chains the hits of equal
+	// keys. Flat, so that building a matcher allocates little.
 	windows table
 	hits    []hit
 	next    []int32
 }
 
 const (
-	hashBase   = 1099511628211
-	filterBits = 1 << 16
+	// filterBitsPerWindow keeps the bitset's false hits to a few in a hundred positions.
+	filterBitsPerWindow = 32
+	minFilterBits       = 1 << 12
+	// spread scatters a key's bits (Fibonacci hashing): its top bits index the bitset and
+	// the table.
+	spread = 0x9E3779B97F4A7C15
 )
 
+// keyAt is the key of the window at p: the 8 bytes there, masked to the window. b has 8
+// readable bytes at p, whatever the window's width.
+func keyAt(b []byte, p int, mask uint64) uint64 {
+	return binary.LittleEndian.Uint64(b[p:p+8]) & mask
+}
+
 func newMatcher(secrets []string) *matcher {
-	m := &matcher{filter: make([]uint64, filterBits/64), width: MinFragment}
+	m := &matcher{width: MinFragment}
 	seen := map[string]bool{}
 	add := func(text string, whole bool) {
 		text = canonical(text)
@@ -145,36 +208,71 @@ func newMatcher(secrets []string) *matcher {
 			}
 		}
 	}
-	m.pow = 1
-	for range m.width - 1 {
-		m.pow *= hashBase
-	}
+	// m.width is now the shortest fragment to redact; split it into window and stride.
+	shortest := m.width
+	m.width = min(8, shortest)
+	m.stride = shortest - m.width + 1
+	m.mask = ^uint64(0) >> (64 - 8*m.width)
 	windows := 0
 	for _, v := range m.variants {
-		windows += len(v.text)
+		windows += len(v.text)/m.stride + 1
 	}
 	m.windows = newTable(windows)
 	m.hits, m.next = make([]hit, 0, windows), make([]int32, 0, windows)
+	var padded []byte
 	for i, v := range m.variants {
-		if len(v.text) < m.width {
-			continue
+		padded = append(append(padded[:0], v.text...), make([]byte, 8)...)
+		for off := 0; off+m.width <= len(v.text); off += m.stride {
+			key := keyAt(padded, off, m.mask)
+			slot := m.windows.slot(key)
+			if m.indexed(slot, i, off) {
+				continue
+			}
+			m.hits = append(m.hits, hit{int32(i), int32(off)})
+			m.next = append(m.next, m.windows.heads[slot])
+			m.windows.keys[slot], m.windows.heads[slot] = key, int32(len(m.hits))
 		}
-		var h uint64
-		for j := 0; j < len(v.text); j++ {
-			if j >= m.width {
-				h -= uint64(v.text[j-m.width]) * m.pow
-			}
-			h = h*hashBase + uint64(v.text[j])
-			if j >= m.width-1 {
-				m.hits = append(m.hits, hit{int32(i), int32(j - m.width + 1)})
-				slot := m.windows.slot(h)
-				m.next = append(m.next, m.windows.heads[slot])
-				m.windows.keys[slot], m.windows.heads[slot] = h, int32(len(m.hits))
-				m.filter[(h%filterBits)/64] |= 1 << (h % 64)
-			}
+	}
+	// The bitset is sized to the windows kept, small enough to stay in a core's first cache.
+	bits := minFilterBits
+	for bits < filterBitsPerWindow*len(m.hits) {
+		bits <<= 1
+	}
+	m.filter, m.fshift = make([]uint64, bits/64), uint(64-bitsLen(bits))
+	for slot, head := range m.windows.heads {
+		if head != 0 {
+			f := m.windows.keys[slot] * spread >> m.fshift
+			m.filter[f/64] |= 1 << (f % 64)
 		}
 	}
 	return m
+}
+
+// indexed says whether the window at off of variant i can go without its own entry: an
+// earlier variant has the same bytes at the same offset as far around it as a fragment whose
+// only indexed window it is can reach (stride-1 bytes each side), and redacts fragments as
+// short. A hit on that variant's window extends over the whole fragment. Tokens share their
+// header, and an altered token all but its end: this halves the table of a run's secrets.
+func (m *matcher) indexed(slot uint64, i, off int) bool {
+	v := m.variants[i]
+	from, to := max(0, off-m.stride+1), min(len(v.text), off+m.width+m.stride-1)
+	for k := m.windows.heads[slot]; k != 0; k = m.next[k-1] {
+		h := m.hits[k-1]
+		a := m.variants[h.variant]
+		if int(h.offset) == off && a.min <= v.min && to <= len(a.text) && a.text[from:to] == v.text[from:to] {
+			return true
+		}
+	}
+	return false
+}
+
+// bitsLen is log2 of a power of two.
+func bitsLen(n int) int {
+	k := 0
+	for 1<<k < n {
+		k++
+	}
+	return k
 }
 
 // span is a range of the original text to redact.
@@ -185,41 +283,33 @@ const maxPooled = 16 << 20
 
 var bufs = sync.Pool{New: func() any { return &canonText{} }}
 
-func (m *matcher) replace(s string) string {
+// find returns the ranges of s to redact, in order and apart.
+func find[T text](m *matcher, s T) []span {
 	c := bufs.Get().(*canonText)
 	defer func() {
 		if cap(c.text) <= maxPooled {
 			bufs.Put(c)
 		}
 	}()
-	c.read(s)
+	read(c, s)
 	text := c.text
+	padded := c.text[:len(text)+8] // read pads the text with 8 bytes for keyAt
 	w := m.width
 	if len(text) < w {
-		return s
+		return nil
 	}
 	var spans []span
 	covered := 0 // canonical text before this is already redacted
-	var h uint64
-	for j := 0; j < len(text); j++ {
-		if j >= w {
-			h -= uint64(text[j-w]) * m.pow
-		}
-		h = h*hashBase + uint64(text[j])
-		if j < w-1 {
+	filter, shift, mask := m.filter, m.fshift, m.mask
+	for p := 0; p+w <= len(text); p++ {
+		key := keyAt(padded, p, mask)
+		if f := key * spread >> shift; filter[f/64]&(1<<(f%64)) == 0 || p+w <= covered {
 			continue
 		}
-		p := j - w + 1
-		if m.filter[(h%filterBits)/64]&(1<<(h%64)) == 0 || j < covered {
-			continue
-		}
-		for k := m.windows.heads[m.windows.slot(h)]; k != 0; k = m.next[k-1] {
+		for k := m.windows.heads[m.windows.slot(key)]; k != 0; k = m.next[k-1] {
 			hh := m.hits[k-1]
 			v := m.variants[hh.variant]
 			off := int(hh.offset)
-			if string(text[p:p+w]) != v.text[off:off+w] {
-				continue
-			}
 			left := 0
 			for p-left > 0 && off-left > 0 && text[p-left-1] == v.text[off-left-1] {
 				left++
@@ -242,7 +332,7 @@ func (m *matcher) replace(s string) string {
 		}
 	}
 	if len(spans) == 0 {
-		return s
+		return nil
 	}
 	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
 	merged := spans[:1]
@@ -253,56 +343,64 @@ func (m *matcher) replace(s string) string {
 			merged = append(merged, sp)
 		}
 	}
-	var out strings.Builder
-	out.Grow(len(s))
-	at := 0
-	for _, sp := range merged {
-		out.WriteString(s[at:sp.from])
-		out.WriteString(Redacted)
-		at = sp.to
-	}
-	out.WriteString(s[at:])
-	return out.String()
+	return merged
 }
 
 // canonText is a text in canonical form, each of its bytes from one piece of the original:
-// a byte, or an escape sequence.
+// a byte, or an escape sequence. Most pieces are one byte, so only where the two part is
+// kept: after each escape sequence, where the next canonical byte starts in the original.
 type canonText struct {
 	text  []byte
-	start []int32 // where each byte's piece starts in the original
-	end   int     // length of the original
+	jumps []jump
 }
+
+// jump says that canonical byte canon starts at orig in the original, and each byte after it
+// at one more, up to the next jump.
+type jump struct{ canon, orig int32 }
 
 // orig is where canonical byte i starts in the original (the end of the original for
 // len(text)).
 func (c *canonText) orig(i int) int {
-	if i >= len(c.start) {
-		return c.end
+	k := sort.Search(len(c.jumps), func(k int) bool { return int(c.jumps[k].canon) > i })
+	if k == 0 {
+		return i
 	}
-	return int(c.start[i])
+	j := c.jumps[k-1]
+	return int(j.orig) + i - int(j.canon)
 }
 
-func (c *canonText) read(s string) {
-	if cap(c.text) < len(s) {
-		c.text, c.start = make([]byte, len(s)), make([]int32, len(s))
+func read[T text](c *canonText, s T) {
+	if cap(c.text) < len(s)+8 {
+		c.text = make([]byte, len(s)+8)
 	}
-	text, start := c.text[:len(s)], c.start[:len(s)]
+	text := c.text[:len(s)]
+	c.jumps = c.jumps[:0]
 	n := 0
 	for i := 0; i < len(s); n++ {
-		b, k := s[i], 1
-		if b == '\\' || b == '%' || b == '&' {
-			b, k = decode(s, i)
+		b := s[i]
+		if !escapes[b] {
+			text[n] = folded[b]
+			i++
+			continue
 		}
-		text[n], start[n] = folded[b], int32(i)
+		b, k := decode(s, i)
+		text[n] = folded[b]
 		i += k
+		if k != 1 {
+			c.jumps = append(c.jumps, jump{int32(n + 1), int32(i)})
+		}
 	}
-	c.text, c.start, c.end = text[:n], start[:n], len(s)
+	clear(c.text[n : n+8]) // keyAt reads 8 bytes at the last window
+	c.text = text[:n]
 }
+
+// escapes are the bytes that may start an escape sequence.
+var escapes = [256]bool{'\\': true, '%': true, '&': true}
 
 // canonical is a whole text in canonical form.
 func canonical(s string) string {
 	var c canonText
-	c.read(s)
+	read(&c, s)
 	return string(c.text)
 }
 
@@ -330,7 +428,7 @@ func fold(b byte) byte {
 
 // decode reads one piece of s at i: an escape sequence standing for an ASCII byte, or a byte
 // as itself. It returns the byte and the length of the piece.
-func decode(s string, i int) (byte, int) {
+func decode[T text](s T, i int) (byte, int) {
 	switch s[i] {
 	case '\\':
 		j := i
@@ -376,7 +474,7 @@ func decode(s string, i int) (byte, int) {
 }
 
 // entity reads a character reference after its '&' at j: #NN; #xHH; or a few names.
-func entity(s string, j int) (byte, int, bool) {
+func entity[T text](s T, j int) (byte, int, bool) {
 	for _, e := range entities {
 		if hasPrefixAt(s, j, e.name) {
 			return e.b, len(e.name), true
@@ -408,7 +506,7 @@ var entities = []struct {
 	b    byte
 }{{"amp;", '&'}, {"quot;", '"'}, {"apos;", '\''}, {"lt;", '<'}, {"gt;", '>'}, {"plus;", '+'}, {"sol;", '/'}, {"equals;", '='}}
 
-func hexValue(s string, at, n int) (int, bool) {
+func hexValue[T text](s T, at, n int) (int, bool) {
 	if at+n > len(s) {
 		return 0, false
 	}
@@ -435,19 +533,20 @@ func digit(b byte, base int) (int, bool) {
 	return 0, false
 }
 
-func hasPrefixAt(s string, at int, prefix string) bool {
-	return at <= len(s) && len(s)-at >= len(prefix) && s[at:at+len(prefix)] == prefix
+func hasPrefixAt[T text](s T, at int, prefix string) bool {
+	return at <= len(s) && len(s)-at >= len(prefix) && string(s[at:at+len(prefix)]) == prefix
 }
 
 func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
 
-// table maps a window's hash to the first of its hits, by open addressing: building a matcher
+// table maps a window's key to the first of its hits, by open addressing: building a matcher
 // for a handful of tokens inserts tens of thousands of windows, which a Go map made the
 // larger part of starting a run.
 type table struct {
 	keys  []uint64
 	heads []int32 // index+1 in matcher.hits; 0: an empty slot
 	mask  uint64
+	shift uint // 64 - log2(size): a key's slot is the top bits of key*spread
 }
 
 func newTable(n int) table {
@@ -455,12 +554,12 @@ func newTable(n int) table {
 	for size < 2*n {
 		size <<= 1
 	}
-	return table{keys: make([]uint64, size), heads: make([]int32, size), mask: uint64(size - 1)}
+	return table{keys: make([]uint64, size), heads: make([]int32, size), mask: uint64(size - 1), shift: uint(64 - bitsLen(size))}
 }
 
-// slot is where h is, or the empty slot where it goes.
+// slot is where key h is, or the empty slot where it goes.
 func (t table) slot(h uint64) uint64 {
-	i := (h ^ h>>29) * 0x9E3779B97F4A7C15 >> 7 & t.mask
+	i := h * spread >> t.shift
 	for t.heads[i] != 0 && t.keys[i] != h {
 		i = (i + 1) & t.mask
 	}
