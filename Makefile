@@ -32,13 +32,15 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## fuzz: run each fuzz test beyond its seed corpus for FUZZTIME: the reference's request
-## handling, response validation, path matching, configuration loading and results.json's indenting
+## handling, response validation, path matching, configuration loading, results.json's indenting
+## and the redactor
 fuzz:
 	$(GO) test ./fixtures/reference -run '^$$' -fuzz FuzzRequestHandling -fuzztime $(FUZZTIME)
 	$(GO) test ./spec -run '^$$' -fuzz FuzzValidateResponse -fuzztime $(FUZZTIME)
 	$(GO) test ./spec -run '^$$' -fuzz FuzzPathParams -fuzztime $(FUZZTIME)
 	$(GO) test ./suites/config -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./runner/results -run '^$$' -fuzz FuzzIndent -fuzztime $(FUZZTIME)
+	$(GO) test ./suites/redact -run '^$$' -fuzz FuzzFragments -fuzztime $(FUZZTIME)
 
 ## selftest: prove every check can fail (mutants) and raises no false alarm (conformant variants)
 selftest:

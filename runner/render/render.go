@@ -27,7 +27,7 @@ var markdownTemplate string
 // group is the checks of one spec element.
 type group struct {
 	Element string
-	Checks  []results.CheckResult
+	Checks  []*results.CheckResult
 	Failed  int
 }
 
@@ -35,12 +35,14 @@ type group struct {
 func groups(r *results.Results) []group {
 	byElement := map[string]*group{}
 	var order []string
-	for _, c := range r.Checks {
-		g, ok := byElement[c.Element.String()]
+	for i := range r.Checks {
+		c := &r.Checks[i]
+		element := c.Element.String()
+		g, ok := byElement[element]
 		if !ok {
-			g = &group{Element: c.Element.String()}
-			byElement[c.Element.String()] = g
-			order = append(order, c.Element.String())
+			g = &group{Element: element}
+			byElement[element] = g
+			order = append(order, element)
 		}
 		g.Checks = append(g.Checks, c)
 		if c.Outcome == results.Failed || c.Outcome == results.Errored {
@@ -103,8 +105,8 @@ func checksHTML(groups []group) template.HTML {
 		b.WriteString("<h3><code>")
 		escape(&b, g.Element)
 		b.WriteString("</code></h3>\n")
-		for i := range g.Checks {
-			checkHTML(&b, &g.Checks[i])
+		for _, c := range g.Checks {
+			checkHTML(&b, c)
 		}
 	}
 	return template.HTML(b.String())

@@ -40,7 +40,7 @@ func actionChecks(p spec.Profile) []harness.Check {
 					if name == "id" {
 						want, got = strings.ToLower(asText(want)), strings.ToLower(asText(got))
 					}
-					g.Expect(got).To(Equal(want), "%s of the action read back differs from the 201's\n201: %s\nread back: %s", name, created.Summary(), read.Summary())
+					g.Expect(got).To(Equal(want), "%s of the action read back differs from the 201's\n201: %s\nread back: %s", name, created, read)
 				}
 			},
 		})
@@ -62,9 +62,9 @@ func actionChecks(p spec.Profile) []harness.Check {
 					g.Expect(ex).To(harness.HaveStatus(http.StatusOK))
 					g.Expect(ex).To(env.Conform(cancel))
 					var answer map[string]any
-					g.Expect(json.Unmarshal(ex.Body(), &answer)).To(Succeed(), "the cancel's answer is not a JSON object\n%s", ex.Summary())
-					g.Expect(strings.EqualFold(asText(answer["id"]), id)).To(BeTrue(), "the cancel's answer is another action (cancelling updates the original, same id)\n%s", ex.Summary())
-					g.Expect(back["status"]).To(BeElementOf("Cancelled", "Succeeded", "Failed", "TimeOut"), "after a cancel answered 200, the action must read Cancelled (or ended, had it finished first)\n%s", read.Summary())
+					g.Expect(json.Unmarshal(ex.Body(), &answer)).To(Succeed(), "the cancel's answer is not a JSON object\n%s", ex)
+					g.Expect(strings.EqualFold(asText(answer["id"]), id)).To(BeTrue(), "the cancel's answer is another action (cancelling updates the original, same id)\n%s", ex)
+					g.Expect(back["status"]).To(BeElementOf("Cancelled", "Succeeded", "Failed", "TimeOut"), "after a cancel answered 200, the action must read Cancelled (or ended, had it finished first)\n%s", read)
 				},
 			},
 			harness.Check{
@@ -90,7 +90,7 @@ func readAction(g Gomega, env *harness.Env, id string) (*harness.Exchange, map[s
 	ex := env.Send(harness.Request{Label: "read the action " + id, Method: http.MethodGet, URL: u, Auth: env.Bearer(harness.Admin), Type: text("")})
 	g.Expect(ex).To(harness.HaveStatus(http.StatusOK))
 	var back map[string]any
-	g.Expect(json.Unmarshal(ex.Body(), &back)).To(Succeed(), "the action read back is not a JSON object\n%s", ex.Summary())
+	g.Expect(json.Unmarshal(ex.Body(), &back)).To(Succeed(), "the action read back is not a JSON object\n%s", ex)
 	return ex, back
 }
 

@@ -55,7 +55,7 @@ func create(g Gomega, env *harness.Env, machine string, role harness.Role, comme
 	}
 	g.Expect(ex).To(harness.HaveStatus(http.StatusCreated))
 	var action map[string]any
-	g.Expect(json.Unmarshal(ex.Body(), &action)).To(Succeed(), "%s: the 201 body is not a JSON object\n%s", ex.Label, ex.Summary())
+	g.Expect(json.Unmarshal(ex.Body(), &action)).To(Succeed(), "%s: the 201 body is not a JSON object\n%s", ex.Label, ex)
 	return ex, action
 }
 
@@ -63,16 +63,16 @@ func create(g Gomega, env *harness.Env, machine string, role harness.Role, comme
 // or not a string.
 func property(g Gomega, ex *harness.Exchange, action map[string]any, name string) string {
 	raw, ok := action[name]
-	g.Expect(ok).To(BeTrue(), "the MachineAction has no %q\n%s", name, ex.Summary())
+	g.Expect(ok).To(BeTrue(), "the MachineAction has no %q\n%s", name, ex)
 	s, ok := raw.(string)
-	g.Expect(ok).To(BeTrue(), "%q is %T, not a string\n%s", name, raw, ex.Summary())
+	g.Expect(ok).To(BeTrue(), "%q is %T, not a string\n%s", name, raw, ex)
 	return s
 }
 
 func parseTime(g Gomega, ex *harness.Exchange, action map[string]any, name string) time.Time {
 	value := property(g, ex, action, name)
 	t, err := time.Parse(time.RFC3339Nano, value)
-	g.Expect(err).NotTo(HaveOccurred(), "%q = %q is not an RFC 3339 date-time\n%s", name, value, ex.Summary())
+	g.Expect(err).NotTo(HaveOccurred(), "%q = %q is not an RFC 3339 date-time\n%s", name, value, ex)
 	return t
 }
 
@@ -80,7 +80,7 @@ func parseUTC(g Gomega, ex *harness.Exchange, action map[string]any, name string
 	t := parseTime(g, ex, action, name)
 	value := action[name]
 	_, offset := t.Zone()
-	g.Expect(offset).To(BeZero(), "%q = %q is not in UTC (the name says Utc; want Z)\n%s", name, value, ex.Summary())
+	g.Expect(offset).To(BeZero(), "%q = %q is not in UTC (the name says Utc; want Z)\n%s", name, value, ex)
 	return t
 }
 
@@ -106,7 +106,7 @@ func createChecks(op *spec.Operation, p spec.Profile) []harness.Check {
 		return func(g Gomega, env *harness.Env) {
 			ex, action := create(g, env, env.Machines[0], harness.Admin, comment)
 			got := property(g, ex, action, "requestorComment")
-			g.Expect(got).To(Equal(comment), "requestorComment must be the Comment exactly (%d bytes sent, %d returned)\n%s", len(comment), len(got), ex.Summary())
+			g.Expect(got).To(Equal(comment), "requestorComment must be the Comment exactly (%d bytes sent, %d returned)\n%s", len(comment), len(got), ex)
 		}
 	}
 	return []harness.Check{
@@ -115,8 +115,8 @@ func createChecks(op *spec.Operation, p spec.Profile) []harness.Check {
 		judging("CIP-CREATE-002", "The 201 response has a JSON content type", op.HeaderElement("201", "Content-Type"), harness.Must,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, _ map[string]any) {
 				media, _, err := mime.ParseMediaType(ex.Header().Get("Content-Type"))
-				g.Expect(err).NotTo(HaveOccurred(), "unreadable Content-Type\n%s", ex.Summary())
-				g.Expect(media).To(Equal("application/json"), "the 201 must be application/json\n%s", ex.Summary())
+				g.Expect(err).NotTo(HaveOccurred(), "unreadable Content-Type\n%s", ex)
+				g.Expect(media).To(Equal("application/json"), "the 201 must be application/json\n%s", ex)
 			}),
 		judging("CIP-CREATE-003", "The 201 response conforms to the spec: every MachineAction violation listed", el("#/components/schemas/MachineAction"), harness.Must,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, _ map[string]any) {
@@ -124,18 +124,18 @@ func createChecks(op *spec.Operation, p spec.Profile) []harness.Check {
 			}),
 		judging("CIP-CREATE-004", "type is CollectInvestigationPackage", el("/type"), harness.Must,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {
-				g.Expect(property(g, ex, action, "type")).To(Equal("CollectInvestigationPackage"), "type must be CollectInvestigationPackage\n%s", ex.Summary())
+				g.Expect(property(g, ex, action, "type")).To(Equal("CollectInvestigationPackage"), "type must be CollectInvestigationPackage\n%s", ex)
 			}),
 		judging("CIP-CREATE-005", "requestorComment is the Comment exactly: the seed's comment", el("/requestorComment"), harness.Must,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {
 				got := property(g, ex, action, "requestorComment")
-				g.Expect(got).To(Equal(seed.ExampleComment), "requestorComment must be the Comment exactly\n%s", ex.Summary())
+				g.Expect(got).To(Equal(seed.ExampleComment), "requestorComment must be the Comment exactly\n%s", ex)
 			}),
 		positive("CIP-CREATE-006", "requestorComment is the Comment exactly: unicode, quotes and surrounding whitespace", el("/requestorComment"), harness.Must, echo(unicodeComment)),
 		positive("CIP-CREATE-007", "requestorComment is the Comment exactly: a comment of about 4 KB", el("/requestorComment"), harness.Must, echo(longComment)),
 		judging("CIP-CREATE-008", "machineId is the machine id of the path", el("/machineId"), harness.Should,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {
-				g.Expect(property(g, ex, action, "machineId")).To(Equal(env.Machines[0]), "machineId must be the machine id of the path\n%s", ex.Summary())
+				g.Expect(property(g, ex, action, "machineId")).To(Equal(env.Machines[0]), "machineId must be the machine id of the path\n%s", ex)
 			}),
 		judging("CIP-CREATE-014", "requestor names the caller: the user's UPN, or the application's name", el("/requestor"), harness.Should,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {
@@ -145,11 +145,11 @@ func createChecks(op *spec.Operation, p spec.Profile) []harness.Check {
 				}
 				got := property(g, ex, action, "requestor")
 				// The seed's own example carries a trailing space: spaces around and case are not judged.
-				g.Expect(strings.EqualFold(strings.TrimSpace(got), want)).To(BeTrue(), "requestor %q does not name the caller %q\n%s", got, want, ex.Summary())
+				g.Expect(strings.EqualFold(strings.TrimSpace(got), want)).To(BeTrue(), "requestor %q does not name the caller %q\n%s", got, want, ex)
 			}),
 		judging("CIP-CREATE-009", "A new action's status is "+strings.Join(p.InitialStatuses, " or "), el("/status"), harness.Must,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {
-				g.Expect(property(g, ex, action, "status")).To(BeElementOf(p.InitialStatuses), "a new action's status must be %s\n%s", strings.Join(p.InitialStatuses, " or "), ex.Summary())
+				g.Expect(property(g, ex, action, "status")).To(BeElementOf(p.InitialStatuses), "a new action's status must be %s\n%s", strings.Join(p.InitialStatuses, " or "), ex)
 			}),
 		{
 			Info: harness.Info{ID: "CIP-CREATE-010", Title: "id is a GUID, different for each action", Element: el("/id"),
@@ -160,9 +160,9 @@ func createChecks(op *spec.Operation, p spec.Profile) []harness.Check {
 				env.Settle() // where the harness cancels actions, one machine serves both creations
 				second, b := create(g, env, env.Machines[1], harness.Admin, seed.ExampleComment)
 				idA, idB := property(g, first, a, "id"), property(g, second, b, "id")
-				g.Expect(idA).To(MatchRegexp(guidPattern.String()), "id is not a GUID\n%s", first.Summary())
-				g.Expect(idB).To(MatchRegexp(guidPattern.String()), "id is not a GUID\n%s", second.Summary())
-				g.Expect(strings.EqualFold(idA, idB)).To(BeFalse(), "two actions share the id %s\n%s\n%s", idA, first.Summary(), second.Summary())
+				g.Expect(idA).To(MatchRegexp(guidPattern.String()), "id is not a GUID\n%s", first)
+				g.Expect(idB).To(MatchRegexp(guidPattern.String()), "id is not a GUID\n%s", second)
+				g.Expect(strings.EqualFold(idA, idB)).To(BeFalse(), "two actions share the id %s\n%s\n%s", idA, first, second)
 			},
 		},
 		judging("CIP-CREATE-011", "creationDateTimeUtc and "+p.UpdateTime+" are UTC and close to now", el("/creationDateTimeUtc"), harness.Must,
@@ -171,14 +171,14 @@ func createChecks(op *spec.Operation, p spec.Profile) []harness.Check {
 				skew := env.Config.ClockSkew
 				for _, name := range []string{"creationDateTimeUtc", p.UpdateTime} {
 					t := parseUTC(g, ex, action, name)
-					g.Expect(t).To(BeTemporally(">=", before.Add(-skew)), "%s is more than %s (CIP_CLOCK_SKEW) before the request\n%s", name, skew, ex.Summary())
-					g.Expect(t).To(BeTemporally("<=", after.Add(skew)), "%s is more than %s (CIP_CLOCK_SKEW) after the response\n%s", name, skew, ex.Summary())
+					g.Expect(t).To(BeTemporally(">=", before.Add(-skew)), "%s is more than %s (CIP_CLOCK_SKEW) before the request\n%s", name, skew, ex)
+					g.Expect(t).To(BeTemporally("<=", after.Add(skew)), "%s is more than %s (CIP_CLOCK_SKEW) after the response\n%s", name, skew, ex)
 				}
 			}),
 		judging("CIP-CREATE-012", p.UpdateTime+" is not before creationDateTimeUtc", el("/"+p.UpdateTime), harness.Must,
 			func(g Gomega, env *harness.Env, ex *harness.Exchange, action map[string]any) {
 				created, updated := parseTime(g, ex, action, "creationDateTimeUtc"), parseTime(g, ex, action, p.UpdateTime)
-				g.Expect(updated).To(BeTemporally(">=", created), "%s must not be before creationDateTimeUtc\n%s", p.UpdateTime, ex.Summary())
+				g.Expect(updated).To(BeTemporally(">=", created), "%s must not be before creationDateTimeUtc\n%s", p.UpdateTime, ex)
 			}),
 		{
 			Info: harness.Info{ID: "CIP-CREATE-013", Title: "A Global Administrator's valid request gets 201 Created", Element: op.Element("201", "x-permissions Global admin"),

@@ -46,7 +46,7 @@ func errorCodeChecks(op *spec.Operation, p spec.Profile) []harness.Check {
 				}
 				ex := expectRefused(g, env, machine, row.r)
 				code := errorCode(ex)
-				g.Expect(slices.Contains(codes, code)).To(BeTrue(), "error code %q does not fit %s; the spec lists %v\n%s", code, status, codes, ex.Summary())
+				g.Expect(slices.Contains(codes, code)).To(BeTrue(), "error code %q does not fit %s; the spec lists %v\n%s", code, status, codes, ex)
 			},
 		})
 	}

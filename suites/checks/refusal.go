@@ -50,7 +50,7 @@ func expectRefused(g Gomega, env *harness.Env, machine string, r refusal) *harne
 	ex := env.Send(req)
 	g.Expect(ex).To(harness.HaveStatus(append([]int{r.status}, r.others...)...))
 	if r.status == http.StatusBadRequest && !r.alreadyRunning {
-		g.Expect(alreadyRunning(ex)).To(BeFalse(), "%s: the 400 says a collection is already running on machine %s, not that the request is invalid: an earlier request this target should have refused started one\n%s", ex.Label, machine, ex.Summary())
+		g.Expect(alreadyRunning(ex)).To(BeFalse(), "%s: the 400 says a collection is already running on machine %s, not that the request is invalid: an earlier request this target should have refused started one\n%s", ex.Label, machine, ex)
 	}
 	g.Expect(ex).To(env.Conform(env.Op))
 	return ex

@@ -230,7 +230,7 @@ func NewClient(cfg config.Config) (*Client, error) {
 		},
 		timeout:  cfg.RequestTimeout,
 		maxBody:  cfg.MaxResponseBytes,
-		redactor: redact.New(secretsOf(cfg)...),
+		redactor: redact.Start(secretsOf(cfg)...),
 	}, nil
 }
 

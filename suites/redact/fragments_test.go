@@ -38,3 +38,38 @@ func TestEveryFragmentOfEverySecretIsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFragments: a fragment of MinFragment bytes or more of a secret, or of an altered copy
+// of it (both secrets), between any two texts, leaves no piece of MinFragment bytes of either
+// in the output.
+func FuzzFragments(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl", "Bearer ", " trailing", 3, 20)
+	f.Add("short-secret-xyz", `{"a":"`, `"}`, 0, 16)
+	f.Fuzz(func(t *testing.T, secret, before, after string, at, n int) {
+		// The redactor reads escapes (\ % &) and folds - and _ into + and /; texts without
+		// them, in ASCII, can be compared as they are.
+		plain := func(s string) bool {
+			for i := 0; i < len(s); i++ {
+				if s[i] < ' ' || s[i] > '~' || strings.IndexByte(`\%&-_`, s[i]) >= 0 {
+					return false
+				}
+			}
+			return true
+		}
+		if len(secret) < redact.MinFragment+4 || at < 0 || n < redact.MinFragment || at+n > len(secret) || !plain(secret+before+after) {
+			return
+		}
+		altered := secret[:len(secret)-4] + "AAAA"
+		r := redact.New(secret, altered)
+		got := r.Replace(before + secret[at:at+n] + after)
+		rest := strings.ToLower(strings.ReplaceAll(got, redact.Redacted, "\x00"))
+		for _, s := range []string{secret, altered} {
+			s = strings.ToLower(s)
+			for i := 0; i+redact.MinFragment <= len(s); i++ {
+				if strings.Contains(rest, s[i:i+redact.MinFragment]) {
+					t.Fatalf("%q shows %q of %q", got, s[i:i+redact.MinFragment], s)
+				}
+			}
+		}
+	})
+}

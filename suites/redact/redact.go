@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -38,20 +39,43 @@ type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string
 	m       *matcher // nil: no secret
+	// built is closed once Start's matcher is built; nil for New's.
+	built chan struct{}
 }
 
 // New redacts these secrets.
 func New(secrets ...string) *Redactor {
-	r := &Redactor{}
-	for _, s := range secrets {
-		if s != "" && !slices.Contains(r.secrets, s) {
-			r.secrets = append(r.secrets, s)
-		}
-	}
+	r := &Redactor{secrets: unique(secrets)}
 	if len(r.secrets) > 0 {
 		r.m = newMatcher(r.secrets) // once for all
 	}
 	return r
+}
+
+// Start is New with the matcher built in the background: the first redaction waits for it.
+// A run starts its redactor this way before its first request, which the build overlaps.
+func Start(secrets ...string) *Redactor {
+	r := &Redactor{secrets: unique(secrets), built: make(chan struct{})}
+	go func() {
+		defer close(r.built)
+		if len(r.secrets) > 0 {
+			m := newMatcher(r.secrets)
+			r.mu.Lock()
+			r.m = m
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+func unique(secrets []string) []string {
+	var out []string
+	for _, s := range secrets {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Add redacts one more secret. The forms it is looked for in are computed here, once.
@@ -59,6 +83,7 @@ func (r *Redactor) Add(secret string) {
 	if secret == "" {
 		return
 	}
+	r.wait() // else the background build could replace the matcher built here
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if slices.Contains(r.secrets, secret) {
@@ -68,6 +93,12 @@ func (r *Redactor) Add(secret string) {
 	// One matcher for all: a matcher per secret would be a pass per secret over every text,
 	// which costs more than building it again.
 	r.m = newMatcher(r.secrets)
+}
+
+func (r *Redactor) wait() {
+	if r.built != nil {
+		<-r.built
+	}
 }
 
 // Replace returns s with every secret redacted.
@@ -114,6 +145,7 @@ func (r *Redactor) ReplaceBytes(b []byte) []byte {
 }
 
 func (r *Redactor) matcher() *matcher {
+	r.wait()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.m
@@ -140,15 +172,17 @@ type hit struct {
 // at once, and a table maps a key to the windows that have it.
 //
 // Only the windows that start every stride bytes of a variant are in the table, and the
-// window is narrower than the shortest fragment to redact by stride-1: any fragment that
-// long starts within stride bytes before an indexed window and so contains it whole. The
-// text is still read at every position. With MinFragment 12 that is 8-byte windows every 5
-// bytes: the guarantee (every fragment of at least MinFragment bytes) with a fifth of the
-// table, and a key per position that does not depend on the one before.
+// window is narrower than the shortest fragment to redact by stride-1: any fragment that long
+// holds an indexed window whole, and the hit on it extends over the fragment. The text is
+// read at every position. With MinFragment 12: 8-byte windows every 5 bytes, a fifth of the
+// table, and a key per position that does not depend on the one before. (Reading the text
+// every few bytes instead, against more windows, made the build, which a run waits for, cost
+// what it saved on the reports.)
 type matcher struct {
 	variants []variant
 	width    int
-	stride   int
+	stride   int    // between indexed windows of a variant
+	reach    int    // the longest fragment that holds only one indexed window: width+stride-1
 	mask     uint64 // the key's bits: width bytes
 	filter   []uint64
 	fshift   uint // 64 - log2(bits in filter)
@@ -212,10 +246,21 @@ func newMatcher(secrets []string) *matcher {
 	shortest := m.width
 	m.width = min(8, shortest)
 	m.stride = shortest - m.width + 1
+	m.reach = shortest
 	m.mask = ^uint64(0) >> (64 - 8*m.width)
+	// A window of a variant whose neighbourhood (see indexed) lies within a prefix an earlier
+	// variant shares is skipped without a look-up: an altered token is its token but for the
+	// end, and tokens share their header.
+	reach := m.reach
+	shared := make([]int, len(m.variants))
 	windows := 0
-	for _, v := range m.variants {
-		windows += len(v.text)/m.stride + 1
+	for i, v := range m.variants {
+		for _, a := range m.variants[:i] {
+			if a.min <= v.min {
+				shared[i] = max(shared[i], commonPrefix(a.text, v.text))
+			}
+		}
+		windows += (len(v.text)-max(0, shared[i]-reach))/m.stride + 2
 	}
 	m.windows = newTable(windows)
 	m.hits, m.next = make([]hit, 0, windows), make([]int32, 0, windows)
@@ -223,14 +268,17 @@ func newMatcher(secrets []string) *matcher {
 	for i, v := range m.variants {
 		padded = append(append(padded[:0], v.text...), make([]byte, 8)...)
 		for off := 0; off+m.width <= len(v.text); off += m.stride {
+			if off+reach <= shared[i] {
+				continue
+			}
 			key := keyAt(padded, off, m.mask)
 			slot := m.windows.slot(key)
 			if m.indexed(slot, i, off) {
 				continue
 			}
 			m.hits = append(m.hits, hit{int32(i), int32(off)})
-			m.next = append(m.next, m.windows.heads[slot])
-			m.windows.keys[slot], m.windows.heads[slot] = key, int32(len(m.hits))
+			m.next = append(m.next, m.windows.slots[slot].head)
+			m.windows.slots[slot] = entry{key, int32(len(m.hits))}
 		}
 	}
 	// The bitset is sized to the windows kept, small enough to stay in a core's first cache.
@@ -239,9 +287,9 @@ func newMatcher(secrets []string) *matcher {
 		bits <<= 1
 	}
 	m.filter, m.fshift = make([]uint64, bits/64), uint(64-bitsLen(bits))
-	for slot, head := range m.windows.heads {
-		if head != 0 {
-			f := m.windows.keys[slot] * spread >> m.fshift
+	for _, e := range m.windows.slots {
+		if e.head != 0 {
+			f := e.key * spread >> m.fshift
 			m.filter[f/64] |= 1 << (f % 64)
 		}
 	}
@@ -249,14 +297,16 @@ func newMatcher(secrets []string) *matcher {
 }
 
 // indexed says whether the window at off of variant i can go without its own entry: an
-// earlier variant has the same bytes at the same offset as far around it as a fragment whose
-// only indexed window it is can reach (stride-1 bytes each side), and redacts fragments as
-// short. A hit on that variant's window extends over the whole fragment. Tokens share their
-// header, and an altered token all but its end: this halves the table of a run's secrets.
+// earlier variant has the same bytes at the same offset as far around it as a fragment that
+// can be found only by this window can reach (stride-1 bytes each side), and redacts
+// fragments as short. A hit on that variant's window extends over all of such a fragment, and
+// the hits on the windows of a longer one over all of it together. Tokens share their header,
+// and an altered token all but its end: this halves the table of a run's secrets.
 func (m *matcher) indexed(slot uint64, i, off int) bool {
 	v := m.variants[i]
-	from, to := max(0, off-m.stride+1), min(len(v.text), off+m.width+m.stride-1)
-	for k := m.windows.heads[slot]; k != 0; k = m.next[k-1] {
+	side := m.stride - 1
+	from, to := max(0, off-side), min(len(v.text), off+m.width+side)
+	for k := m.windows.slots[slot].head; k != 0; k = m.next[k-1] {
 		h := m.hits[k-1]
 		a := m.variants[h.variant]
 		if int(h.offset) == off && a.min <= v.min && to <= len(a.text) && a.text[from:to] == v.text[from:to] {
@@ -264,6 +314,28 @@ func (m *matcher) indexed(slot uint64, i, off int) bool {
 		}
 	}
 	return false
+}
+
+// commonPrefix is the length of the prefix a and b share, compared a word at a time.
+func commonPrefix(a, b string) int {
+	n := 0
+	for n+8 <= len(a) && n+8 <= len(b) {
+		if x := leWord(a[n:]) ^ leWord(b[n:]); x != 0 {
+			return n + bits.TrailingZeros64(x)/8
+		}
+		n += 8
+	}
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// leWord is the first 8 bytes of s as a little-endian word.
+func leWord(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // bitsLen is log2 of a power of two.
@@ -306,7 +378,7 @@ func find[T text](m *matcher, s T) []span {
 		if f := key * spread >> shift; filter[f/64]&(1<<(f%64)) == 0 || p+w <= covered {
 			continue
 		}
-		for k := m.windows.heads[m.windows.slot(key)]; k != 0; k = m.next[k-1] {
+		for k := m.windows.slots[m.windows.slot(key)].head; k != 0; k = m.next[k-1] {
 			hh := m.hits[k-1]
 			v := m.variants[hh.variant]
 			off := int(hh.offset)
@@ -543,10 +615,14 @@ func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 // for a handful of tokens inserts tens of thousands of windows, which a Go map made the
 // larger part of starting a run.
 type table struct {
-	keys  []uint64
-	heads []int32 // index+1 in matcher.hits; 0: an empty slot
+	slots []entry // key and head side by side: a look-up reads one cache line
 	mask  uint64
 	shift uint // 64 - log2(size): a key's slot is the top bits of key*spread
+}
+
+type entry struct {
+	key  uint64
+	head int32 // index+1 in matcher.hits; 0: an empty slot
 }
 
 func newTable(n int) table {
@@ -554,13 +630,13 @@ func newTable(n int) table {
 	for size < 2*n {
 		size <<= 1
 	}
-	return table{keys: make([]uint64, size), heads: make([]int32, size), mask: uint64(size - 1), shift: uint(64 - bitsLen(size))}
+	return table{slots: make([]entry, size), mask: uint64(size - 1), shift: uint(64 - bitsLen(size))}
 }
 
 // slot is where key h is, or the empty slot where it goes.
 func (t table) slot(h uint64) uint64 {
 	i := h * spread >> t.shift
-	for t.heads[i] != 0 && t.keys[i] != h {
+	for t.slots[i].head != 0 && t.slots[i].key != h {
 		i = (i + 1) & t.mask
 	}
 	return i

@@ -55,3 +55,15 @@ func TestSecretsAddedDuringUse(t *testing.T) {
 		}
 	}
 }
+
+func TestStartedRedactorWaitsForItsBuild(t *testing.T) {
+	const token = "eyJhbGciOiJSUzI1NiJ9.payload-of-the-token.signature"
+	r := redact.Start(token)
+	r.Add("another-secret-added-at-once") // waits for the build, then adds
+	if got := r.Replace("Bearer " + token + " and another-secret-added-at-once"); got != "Bearer "+redact.Redacted+" and "+redact.Redacted {
+		t.Errorf("%q", got)
+	}
+	if got := string(redact.Start().ReplaceBytes([]byte("nothing"))); got != "nothing" {
+		t.Errorf("%q", got)
+	}
+}
