@@ -44,6 +44,7 @@ func startObserver(t *testing.T, fault string) (*embedded.Target, *observer, *ht
 	dir := t.TempDir()
 	o := newObserver(up, nil, target.APIBaseURL, false, dir, io.Discard, io.Discard)
 	front := httptest.NewServer(o)
+	t.Cleanup(o.close) // after front.Close: cleanups run last first
 	t.Cleanup(front.Close)
 	return target, o, front, dir
 }
@@ -322,5 +323,51 @@ func TestObserveInvalidHAR(t *testing.T) {
 		if _, stderr, code := runCLI("observe", bad); code != exitUsage || !strings.Contains(stderr, want) {
 			t.Errorf("%s: exit %d, want 2 and %q; stderr:\n%s", content, code, want, stderr)
 		}
+	}
+}
+
+// TestReportWhileARequestIsForwarded: the judge waits while requests are being forwarded, but
+// a report asked for meanwhile has every exchange so far judged, without waiting for them.
+func TestReportWhileARequestIsForwarded(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/slow") {
+			<-release
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"error":{"code":"NotFound","message":"no such machine action"}}`)
+	}))
+	defer slow.Close()
+	up, _ := url.Parse(slow.URL + "/api")
+	o := newObserver(up, nil, up.String(), false, t.TempDir(), io.Discard, io.Discard)
+	defer o.close()
+	front := httptest.NewServer(o)
+	defer front.Close()
+	defer close(release) // first of all: the servers' Close waits for the slow request
+	go func() {
+		if resp, err := http.Get(front.URL + "/api/machineactions/slow"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	for o.forwarding.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	for range 3 {
+		resp, err := http.Get(front.URL + "/api/machineactions/24c7c9b9-4b1f-4c2b-9a1d-6f3e8b2a7c10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	done := make(chan *results.Results, 1)
+	go func() { res, _ := o.report(); done <- res }()
+	select {
+	case res := <-done:
+		if res == nil || len(res.Checks) != 3 {
+			t.Fatalf("the report judged %v, want the 3 finished exchanges", res)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the report waited for the request still being forwarded")
 	}
 }
