@@ -254,7 +254,7 @@ func checkTarget(ctx context.Context, row *SelfTestRow, p spec.Profile, catalogu
 	cfg.Profile = p.Name
 	// The reference cancels at once; a mutant whose cancel does nothing must not hold the
 	// self-test for the default wait, and no machine is busy from an earlier run.
-	cfg.SettleTimeout, cfg.BusyWait = 500*time.Millisecond, 0
+	cfg.SettleTimeout, cfg.BusyWait = 200*time.Millisecond, 0
 	cfg = harness.TargetConfig(cfg, target)
 	suite, err := harness.NewSuite(ctx, cfg, p, catalogue)
 	if err != nil {
