@@ -547,12 +547,15 @@ func decode[T text](s T, i int) (byte, int) {
 
 // entity reads a character reference after its '&' at j: #NN; #xHH; or a few names.
 func entity[T text](s T, j int) (byte, int, bool) {
-	for _, e := range entities {
-		if hasPrefixAt(s, j, e.name) {
-			return e.b, len(e.name), true
-		}
+	if j >= len(s) {
+		return 0, 0, false
 	}
-	if !hasPrefixAt(s, j, "#") {
+	if s[j] != '#' { // reports escape by number mostly: names are the rarer case
+		for _, e := range entities {
+			if e.name[0] == s[j] && hasPrefixAt(s, j, e.name) {
+				return e.b, len(e.name), true
+			}
+		}
 		return 0, 0, false
 	}
 	k, base := j+1, 10
