@@ -203,6 +203,11 @@ Example:
 	if code != exitOK {
 		return code
 	}
+	// SIGUSR1 is heard before anything can connect: a client that has seen the proxy answer
+	// may ask for a report at once (the signal's default would end the process).
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "proxy: %v\n", err)
@@ -214,9 +219,6 @@ Example:
 	go func() { served <- srv.Serve(ln) }()
 	front := "http://" + ln.Addr().String() + up.Path
 	fmt.Fprintf(stdout, "# Proxying %s -> %s\n# Point the client at %s; reports: GET http://%s%s, SIGUSR1, or on stop.\n", front, *upstream, front, ln.Addr(), reportPath)
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
 	for running := true; running; {
 		select {
 		case <-ctx.Done():
@@ -244,12 +246,18 @@ Example:
 // observer is the proxy: a reverse proxy that tees each exchange (bodies bounded by
 // observe.MaxBody) and judges it once its response has been forwarded, off the request's path.
 type observer struct {
-	proxy   *httputil.ReverseProxy
-	log     *observe.Log
-	judging sync.WaitGroup // exchanges queued or being judged
-	queue   chan func()    // exchanges waiting for the judge
-	queueMu sync.RWMutex   // queue is not sent to once closed
-	closed  bool
+	proxy *httputil.ReverseProxy
+	log   *observe.Log
+	// The judge: exchanges are queued in the order their forwarding finished and judged in
+	// that order, so that a report can wait for every one finished before it was asked for.
+	queue     chan func()
+	enqueueMu sync.Mutex   // numbers and queues an exchange at once
+	closeMu   sync.RWMutex // queue is not sent to once closed
+	closed    bool
+	finished  atomic.Int64 // exchanges queued so far
+	judgedMu  sync.Mutex
+	judgedNow *sync.Cond // signalled as judged grows
+	judged    int64
 	// forwarding counts the requests being forwarded; draining, reports waiting for the judge.
 	forwarding, draining atomic.Int64
 	target               string
@@ -274,6 +282,7 @@ type tap struct {
 func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, reportDir string, stdout, stderr io.Writer) *observer {
 	o := &observer{log: observe.NewLog(p), target: target, strict: strict, start: time.Now(), reportDir: reportDir, stdout: stdout, stderr: stderr,
 		queue: make(chan func(), judgeQueue)}
+	o.judgedNow = sync.NewCond(&o.judgedMu)
 	go o.judgeInTurn()
 	base := *up
 	base.Path, base.RawPath = "", "" // the client's path is kept whole: it already holds the base path
@@ -352,8 +361,8 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// judgeQueue is how many exchanges may wait for the judge; past that, each gets a goroutine
-// of its own rather than hold its response.
+// judgeQueue is how many exchanges may wait for the judge: a proxy whose judge cannot keep up
+// holds the next response until there is room, rather than grow without bound.
 const judgeQueue = 256
 
 // judge has an exchange judged, off the request's path. Forwarding goes first: one goroutine
@@ -363,20 +372,18 @@ const judgeQueue = 256
 // a third of the latency the proxy added); under load that never pauses, the judge keeps pace
 // with a share of the CPU like one connection's.
 func (o *observer) judge(f func()) {
-	o.judging.Add(1)
-	o.queueMu.RLock()
-	defer o.queueMu.RUnlock()
-	if !o.closed {
-		select {
-		case o.queue <- f:
-			return
-		default:
-		}
-	}
-	go func() {
-		defer o.judging.Done()
+	o.closeMu.RLock()
+	defer o.closeMu.RUnlock()
+	if o.closed { // the proxy has stopped: judged here, counted as any other
+		o.finished.Add(1)
 		f()
-	}()
+		o.markJudged()
+		return
+	}
+	o.enqueueMu.Lock()
+	defer o.enqueueMu.Unlock()
+	o.finished.Add(1)
+	o.queue <- f
 }
 
 func (o *observer) judgeInTurn() {
@@ -385,22 +392,38 @@ func (o *observer) judgeInTurn() {
 			time.Sleep(200 * time.Microsecond)
 		}
 		f()
-		o.judging.Done()
+		o.markJudged()
 		runtime.Gosched() // the connections waiting for the CPU go first
 	}
 }
 
-// drain waits until every exchange so far is judged.
+func (o *observer) markJudged() {
+	o.judgedMu.Lock()
+	defer o.judgedMu.Unlock()
+	o.judged++
+	o.judgedNow.Broadcast()
+}
+
+// drain waits until every exchange whose forwarding had finished is judged (not those that
+// finish meanwhile: a report under steady traffic still ends).
 func (o *observer) drain() {
 	o.draining.Add(1)
 	defer o.draining.Add(-1)
-	o.judging.Wait()
+	o.enqueueMu.Lock() // an exchange being numbered is queued first
+	target := o.finished.Load()
+	o.enqueueMu.Unlock()
+	o.judgedMu.Lock()
+	defer o.judgedMu.Unlock()
+	for o.judged < target {
+		o.judgedNow.Wait()
+	}
 }
 
-// close ends the judge (what comes later gets a goroutine of its own).
+// close ends the judge once the server is shut down (an exchange still finishing is judged
+// by its own request).
 func (o *observer) close() {
-	o.queueMu.Lock()
-	defer o.queueMu.Unlock()
+	o.closeMu.Lock()
+	defer o.closeMu.Unlock()
 	if !o.closed {
 		o.closed = true
 		close(o.queue)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -172,6 +173,7 @@ func TestProxyReportsFaultyCreation(t *testing.T) {
 
 // The proxy verb itself: it listens, forwards, and writes its reports when its context ends
 // (as SIGINT or SIGTERM end it).
+// TestProxyVerbWritesReportsWhenStopped: reports on SIGUSR1 while it runs, and when it stops.
 func TestProxyVerbWritesReportsWhenStopped(t *testing.T) {
 	target, err := embedded.Start(embedded.Options{PerMinute: -1, PerHour: -1})
 	if err != nil {
@@ -205,6 +207,18 @@ func TestProxyVerbWritesReportsWhenStopped(t *testing.T) {
 	}
 	if status, _ := send(t, "POST", "http://"+addr+"/api/machines/"+target.Machines[0]+"/collectInvestigationPackage", target.Tokens.APIAdmin, `{"Comment":"x"}`); status != 201 {
 		t.Fatalf("collect: %d", status)
+	}
+	// SIGUSR1: the reports, while the proxy goes on.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, resultsFile)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("SIGUSR1 wrote no report")
+		}
 	}
 	cancel()
 	if code := <-done; code != exitOK {
