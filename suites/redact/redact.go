@@ -182,7 +182,7 @@ type matcher struct {
 	variants []variant
 	width    int
 	stride   int    // between indexed windows of a variant
-	reach    int    // the longest fragment that holds only one indexed window: width+stride-1
+	reach    int    // the shortest fragment sure to hold an indexed window whole: width+stride-1
 	mask     uint64 // the key's bits: width bytes
 	filter   []uint64
 	fshift   uint // 64 - log2(bits in filter)
