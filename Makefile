@@ -41,6 +41,7 @@ fuzz:
 	$(GO) test ./suites/config -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./runner/results -run '^$$' -fuzz FuzzIndent -fuzztime $(FUZZTIME)
 	$(GO) test ./suites/redact -run '^$$' -fuzz FuzzFragments -fuzztime $(FUZZTIME)
+	$(GO) test ./suites/redact -run '^$$' -fuzz FuzzMatcherIsBruteForce -fuzztime $(FUZZTIME)
 
 ## selftest: prove every check can fail (mutants) and raises no false alarm (conformant variants)
 selftest:

@@ -329,6 +329,12 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n := o.log.Reserve()
 	o.forwarding.Add(1)
+	forwarded := false
+	defer func() {
+		if !forwarded { // the reverse proxy gave up (http.ErrAbortHandler: the client left)
+			o.forwarding.Add(-1)
+		}
+	}()
 	began := time.Now()
 	// The request body: up to the bound kept for judging, the whole forwarded as it came.
 	var reqBody []byte
@@ -354,6 +360,7 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tapKey{}, t)))
 	took := time.Since(began)
 	o.forwarding.Add(-1)
+	forwarded = true
 	o.judge(func() {
 		body, over := t.body.bytes()
 		o.log.Judge(context.Background(), n, observe.Exchange{Request: seen, RequestBody: reqBody, RequestTruncated: truncated,

@@ -385,3 +385,55 @@ func TestReportWhileARequestIsForwarded(t *testing.T) {
 		t.Fatal("the report waited for the request still being forwarded")
 	}
 }
+
+// TestAClientThatHangsUpLeavesNoRequestForwarding: the reverse proxy gives up on a response
+// the client stopped reading (it panics with http.ErrAbortHandler); the proxy must not count
+// that request as still being forwarded, or the judge would wait for the next report.
+func TestAClientThatHangsUpLeavesNoRequestForwarding(t *testing.T) {
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/huge") {
+			chunk := bytes.Repeat([]byte(" "), 64<<10)
+			for range 400 { // 26 MB, unless the proxy stops asking
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"error":{"code":"NotFound","message":"no such machine action"}}`)
+	}))
+	defer huge.Close()
+	up, _ := url.Parse(huge.URL + "/api")
+	o := newObserver(up, nil, up.String(), false, t.TempDir(), io.Discard, io.Discard)
+	defer o.close()
+	front := httptest.NewServer(o)
+	defer front.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(front.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(conn, "GET /api/machineactions/huge HTTP/1.1\r\nHost: x\r\n\r\n")
+	_, _ = io.ReadFull(conn, make([]byte, 1000))
+	conn.Close()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal(what)
+			}
+		}
+	}
+	waitFor("the abandoned request still counts as being forwarded", func() bool { return o.forwarding.Load() == 0 })
+	resp, err := http.Get(front.URL + "/api/machineactions/24c7c9b9-4b1f-4c2b-9a1d-6f3e8b2a7c10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	waitFor("an exchange was not judged while the proxy was idle", func() bool {
+		o.judgedMu.Lock()
+		defer o.judgedMu.Unlock()
+		return o.judged >= 1
+	})
+}

@@ -500,14 +500,17 @@ func removeReports(dir string) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if !slices.Contains(reportFiles, e.Name()) {
-				continue
+		names := reportFiles // a folder that cannot be listed: each name is tried
+		if err == nil {
+			names = nil
+			for _, e := range entries {
+				if slices.Contains(reportFiles, e.Name()) {
+					names = append(names, e.Name())
+				}
 			}
-			if err := os.Remove(filepath.Join(d, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		}
+		for _, name := range names {
+			if err := os.Remove(filepath.Join(d, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 		}

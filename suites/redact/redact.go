@@ -182,7 +182,6 @@ type matcher struct {
 	variants []variant
 	width    int
 	stride   int    // between indexed windows of a variant
-	reach    int    // the shortest fragment sure to hold an indexed window whole: width+stride-1
 	mask     uint64 // the key's bits: width bytes
 	filter   []uint64
 	fshift   uint // 64 - log2(bits in filter)
@@ -246,12 +245,10 @@ func newMatcher(secrets []string) *matcher {
 	shortest := m.width
 	m.width = min(8, shortest)
 	m.stride = shortest - m.width + 1
-	m.reach = shortest
 	m.mask = ^uint64(0) >> (64 - 8*m.width)
 	// A window of a variant whose neighbourhood (see indexed) lies within a prefix an earlier
 	// variant shares is skipped without a look-up: an altered token is its token but for the
 	// end, and tokens share their header.
-	reach := m.reach
 	shared := make([]int, len(m.variants))
 	windows := 0
 	for i, v := range m.variants {
@@ -260,7 +257,7 @@ func newMatcher(secrets []string) *matcher {
 				shared[i] = max(shared[i], commonPrefix(a.text, v.text))
 			}
 		}
-		windows += (len(v.text)-max(0, shared[i]-reach))/m.stride + 2
+		windows += (len(v.text)-max(0, shared[i]-v.min))/m.stride + 2
 	}
 	m.windows = newTable(windows)
 	m.hits, m.next = make([]hit, 0, windows), make([]int32, 0, windows)
@@ -268,7 +265,7 @@ func newMatcher(secrets []string) *matcher {
 	for i, v := range m.variants {
 		padded = append(append(padded[:0], v.text...), make([]byte, 8)...)
 		for off := 0; off+m.width <= len(v.text); off += m.stride {
-			if off+reach <= shared[i] {
+			if off+v.min <= shared[i] {
 				continue
 			}
 			key := keyAt(padded, off, m.mask)
@@ -297,15 +294,17 @@ func newMatcher(secrets []string) *matcher {
 }
 
 // indexed says whether the window at off of variant i can go without its own entry: an
-// earlier variant has the same bytes at the same offset as far around it as a fragment that
-// can be found only by this window can reach (stride-1 bytes each side), and redacts
-// fragments as short. A hit on that variant's window extends over all of such a fragment, and
-// the hits on the windows of a longer one over all of it together. Tokens share their header,
-// and an altered token all but its end: this halves the table of a run's secrets.
+// earlier variant that redacts fragments as short has the same bytes at the same offset as
+// far around it as a fragment of this variant that holds it can reach without holding the
+// next window (v.min-width bytes before it, v.min from its start). A hit on that variant's
+// window then extends over at least v.min bytes of such a fragment, and the hits on the
+// windows of a longer one over all of it together. Tokens share their header, and an altered
+// token all but its end: this halves the table of a run's secrets. (The neighbourhood is the
+// variant's own shortest fragment, not the matcher's: with a short secret among long ones, the
+// long ones' hits would be too short to count.)
 func (m *matcher) indexed(slot uint64, i, off int) bool {
 	v := m.variants[i]
-	side := m.stride - 1
-	from, to := max(0, off-side), min(len(v.text), off+m.width+side)
+	from, to := max(0, off-(v.min-m.width)), min(len(v.text), off+v.min)
 	for k := m.windows.slots[slot].head; k != 0; k = m.next[k-1] {
 		h := m.hits[k-1]
 		a := m.variants[h.variant]
@@ -371,11 +370,15 @@ func find[T text](m *matcher, s T) []span {
 		return nil
 	}
 	var spans []span
-	covered := 0 // canonical text before this is already redacted
+	// [coverFrom, covered) is the stretch of canonical text redacted last. A window within it,
+	// and far enough from its edges that a fragment holding it would hold another window out
+	// of the stretch (stride-1 bytes), can find nothing new.
+	coverFrom, covered := 0, 0
+	margin := m.stride - 1
 	filter, shift, mask := m.filter, m.fshift, m.mask
 	for p := 0; p+w <= len(text); p++ {
 		key := keyAt(padded, p, mask)
-		if f := key * spread >> shift; filter[f/64]&(1<<(f%64)) == 0 || p+w <= covered {
+		if f := key * spread >> shift; filter[f/64]&(1<<(f%64)) == 0 || p-margin >= coverFrom && p+w+margin <= covered {
 			continue
 		}
 		for k := m.windows.slots[m.windows.slot(key)].head; k != 0; k = m.next[k-1] {
@@ -400,7 +403,11 @@ func find[T text](m *matcher, s T) []span {
 			} else {
 				spans = append(spans, span{from, to})
 			}
-			covered = max(covered, p+w+right)
+			if p-left <= covered && p+w+right >= coverFrom {
+				coverFrom, covered = min(coverFrom, p-left), max(covered, p+w+right)
+			} else {
+				coverFrom, covered = p-left, p+w+right
+			}
 		}
 	}
 	if len(spans) == 0 {
