@@ -17,7 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"math/bits"
+	mbits "math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -283,7 +283,7 @@ func newMatcher(secrets []string) *matcher {
 	for bits < filterBitsPerWindow*len(m.hits) {
 		bits <<= 1
 	}
-	m.filter, m.fshift = make([]uint64, bits/64), uint(64-bitsLen(bits))
+	m.filter, m.fshift = make([]uint64, bits/64), uint(64-mbits.TrailingZeros(uint(bits)))
 	for _, e := range m.windows.slots {
 		if e.head != 0 {
 			f := e.key * spread >> m.fshift
@@ -320,7 +320,7 @@ func commonPrefix(a, b string) int {
 	n := 0
 	for n+8 <= len(a) && n+8 <= len(b) {
 		if x := leWord(a[n:]) ^ leWord(b[n:]); x != 0 {
-			return n + bits.TrailingZeros64(x)/8
+			return n + mbits.TrailingZeros64(x)/8
 		}
 		n += 8
 	}
@@ -335,15 +335,6 @@ func leWord(s string) uint64 {
 	_ = s[7]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// bitsLen is log2 of a power of two.
-func bitsLen(n int) int {
-	k := 0
-	for 1<<k < n {
-		k++
-	}
-	return k
 }
 
 // span is a range of the original text to redact.
@@ -640,7 +631,7 @@ func newTable(n int) table {
 	for size < 2*n {
 		size <<= 1
 	}
-	return table{slots: make([]entry, size), mask: uint64(size - 1), shift: uint(64 - bitsLen(size))}
+	return table{slots: make([]entry, size), mask: uint64(size - 1), shift: uint(64 - mbits.TrailingZeros(uint(size)))}
 }
 
 // slot is where key h is, or the empty slot where it goes.
