@@ -287,7 +287,17 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 	base := *up
 	base.Path, base.RawPath = "", "" // the client's path is kept whole: it already holds the base path
 	o.proxy = &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(&base) },
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(&base)
+			// The request goes on as the client sent it: ReverseProxy drops these before
+			// Rewrite (the forwarding headers, and query parameters net/url cannot parse).
+			r.Out.URL.RawQuery = r.In.URL.RawQuery
+			for _, name := range forwardingHeaders {
+				if v, ok := r.In.Header[name]; ok {
+					r.Out.Header[name] = v
+				}
+			}
+		},
 		// DefaultTransport keeps 2 idle connections per host: a client with more at once would
 		// have the proxy dial the upstream for most requests.
 		Transport:  proxyTransport(),
@@ -297,7 +307,9 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 			if t == nil {
 				return nil
 			}
-			t.status, t.header = resp.StatusCode, resp.Header.Clone()
+			// Not a copy: the reverse proxy has removed the hop-by-hop fields already and
+			// only reads the header from here on.
+			t.status, t.header = resp.StatusCode, resp.Header
 			resp.Body = teeBody{ReadCloser: resp.Body, w: &t.body}
 			return nil
 		},
@@ -352,10 +364,13 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	t := &tap{}
-	seen := r.Clone(r.Context()) // what was asked, before the proxy rewrites it
-	seen.Body = nil
-	if seen.URL.Host == "" {
-		seen.URL.Scheme, seen.URL.Host = "http", r.Host
+	// What was asked, as a shallow copy: the reverse proxy sends a deep copy of r and leaves r
+	// as it is.
+	seen := r.WithContext(context.Background())
+	seenURL := *r.URL
+	seen.URL, seen.Body = &seenURL, nil
+	if seenURL.Host == "" {
+		seenURL.Scheme, seenURL.Host = "http", r.Host
 	}
 	o.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tapKey{}, t)))
 	took := time.Since(began)
@@ -367,6 +382,9 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Status: t.status, Header: t.header, Body: body, BodyTruncated: over, Error: t.err, Duration: took})
 	})
 }
+
+// forwardingHeaders are the fields ReverseProxy removes from a request before Rewrite.
+var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
 
 // judgeQueue is how many exchanges may wait for the judge: a proxy whose judge cannot keep up
 // holds the next response until there is room, rather than grow without bound.
@@ -396,6 +414,8 @@ func (o *observer) judge(f func()) {
 func (o *observer) judgeInTurn() {
 	for f := range o.queue {
 		for o.forwarding.Load() > 0 && len(o.queue) < judgeQueue/2 && o.draining.Load() == 0 {
+			// A sleep, not a signal: woken at once when a burst ends, the judge competed with
+			// the next burst (measured at rtt=5ms: 0.87-1.24 ms added instead of 0.52-0.68).
 			time.Sleep(200 * time.Microsecond)
 		}
 		f()
@@ -440,6 +460,8 @@ func (o *observer) close() {
 func proxyTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+	// The transport would otherwise ask for gzip on a request that did not, and unzip the answer.
+	t.DisableCompression = true
 	return t
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -436,4 +437,78 @@ func TestAClientThatHangsUpLeavesNoRequestForwarding(t *testing.T) {
 		defer o.judgedMu.Unlock()
 		return o.judged >= 1
 	})
+}
+
+// TestProxyForwardsTheTrafficAsSent: the upstream gets the request as the client sent it
+// (ReverseProxy on its own drops the forwarding headers and the query parameters net/url
+// cannot parse; its transport asks for gzip on a request that did not), and the client gets
+// the upstream's bytes, compressed or not.
+func TestProxyForwardsTheTrafficAsSent(t *testing.T) {
+	zipped := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = io.WriteString(zw, s)
+		_ = zw.Close()
+		return b.Bytes()
+	}
+	const answer = `{"error":{"code":"NotFound","message":"no such machine action"}}`
+	got := make(chan *http.Request, 2)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Clone(context.Background())
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Upstream", "as sent")
+		if r.Header.Get("Accept-Encoding") == "gzip" {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write(zipped(answer))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, answer)
+	}))
+	defer upstream.Close()
+	up, _ := url.Parse(upstream.URL + "/api")
+	o := newObserver(up, nil, up.String(), false, t.TempDir(), io.Discard, io.Discard)
+	defer o.close()
+	front := httptest.NewServer(o)
+	defer front.Close()
+	// A client that neither asks for gzip on its own nor unzips what it gets.
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	const uri = "/api/machineactions/24c7c9b9-4b1f-4c2b-9a1d-6f3e8b2a7c10?b=%zz&a=1;c"
+	for _, acceptEncoding := range []string{"", "gzip"} {
+		req, _ := http.NewRequest("GET", front.URL+uri, nil)
+		req.Header.Set("Authorization", "Bearer not-a-real-token")
+		req.Header.Set("X-Forwarded-For", "192.0.2.7")
+		req.Header.Set("Forwarded", "for=192.0.2.7")
+		req.Header.Set("User-Agent", "playbook/1.0")
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		r := <-got
+		if r.RequestURI != uri {
+			t.Errorf("the upstream was asked for %s, the client asked for %s", r.RequestURI, uri)
+		}
+		for name, want := range map[string]string{"X-Forwarded-For": "192.0.2.7", "Forwarded": "for=192.0.2.7", "User-Agent": "playbook/1.0",
+			"Authorization": "Bearer not-a-real-token", "Accept-Encoding": acceptEncoding} {
+			if v := r.Header.Get(name); v != want {
+				t.Errorf("Accept-Encoding %q: the upstream got %s %q, the client sent %q", acceptEncoding, name, v, want)
+			}
+		}
+		want := []byte(answer)
+		if acceptEncoding == "gzip" {
+			want = zipped(answer)
+		}
+		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("X-Upstream") != "as sent" || !bytes.Equal(body, want) {
+			t.Errorf("Accept-Encoding %q: the client got %d %v %q, the upstream sent 404 %q", acceptEncoding, resp.StatusCode, resp.Header, body, want)
+		}
+	}
+	if res, _ := o.report(); res == nil || len(res.Checks) != 2 || res.Counts.Passed != 2 {
+		t.Errorf("the two exchanges were not both judged conforming: %+v", res)
+	}
 }

@@ -2,8 +2,13 @@ package spec_test
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/cipconform/cipconform/spec"
 )
 
 // FuzzValidateResponse feeds the validator whatever a target might answer: it must never
@@ -26,16 +31,56 @@ func FuzzValidateResponse(f *testing.F) {
 	})
 }
 
-// FuzzPathParams: any request path either matches with a non-empty id or does not match.
+// FuzzPathParams holds PathParams, for every operation of every profile, to the plain
+// reading of its contract: the path's last segments, split at "/", are the template's, each
+// parameter unescaped and non-empty.
 func FuzzPathParams(f *testing.F) {
-	op := operation(&testing.T{})
-	for _, p := range []string{"/machines/m/collectInvestigationPackage", "/api/machines/%2F/collectInvestigationPackage", "/machines//collectInvestigationPackage", "/%zz/machines/a%zz/collectInvestigationPackage", ""} {
+	var ops []*spec.Operation
+	for _, p := range spec.Profiles() {
+		c, err := p.Contract()
+		if err != nil {
+			f.Fatal(err)
+		}
+		ops = append(ops, c.Operations()...)
+	}
+	for _, p := range []string{"/machines/m/collectInvestigationPackage", "/api/machines/%2F/collectInvestigationPackage", "/machines//collectInvestigationPackage",
+		"/%zz/machines/a%zz/collectInvestigationPackage", "", "/", "machines", "//machineactions/x/", "/api/machineactions/a/cancel", "/a/b/c/d/e/f"} {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, path string) {
-		params, ok := op.PathParams(path)
-		if ok && params["id"] == "" {
-			t.Errorf("%q matched with an empty id", path)
+		for _, op := range ops {
+			params, ok := op.PathParams(path)
+			wantParams, wantOK := pathParamsBySplitting(op.PathTemplate, path)
+			if ok != wantOK || !maps.Equal(params, wantParams) || ok && params == nil {
+				t.Errorf("%s on %q: %v %v, want %v %v", op.PathTemplate, path, params, ok, wantParams, wantOK)
+			}
+			if ok && strings.Contains(op.PathTemplate, "{id}") && params["id"] == "" {
+				t.Errorf("%q matched %s with an empty id", path, op.PathTemplate)
+			}
 		}
 	})
+}
+
+func pathParamsBySplitting(template, requestPath string) (map[string]string, bool) {
+	tmpl := strings.Split(strings.Trim(template, "/"), "/")
+	segs := strings.Split(strings.Trim(requestPath, "/"), "/")
+	if len(segs) < len(tmpl) {
+		return nil, false
+	}
+	segs = segs[len(segs)-len(tmpl):]
+	params := map[string]string{}
+	for i, t := range tmpl {
+		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
+			v, err := url.PathUnescape(segs[i])
+			if err != nil || v == "" {
+				return nil, false
+			}
+			params[t[1:len(t)-1]] = v
+			continue
+		}
+		if t != segs[i] {
+			return nil, false
+		}
+	}
+	return params, true
 }

@@ -52,7 +52,8 @@ func Parse(data []byte) (*Contract, error) {
 			if op.OperationID == "" {
 				continue
 			}
-			c.ops[op.OperationID] = &Operation{ID: op.OperationID, Method: method, PathTemplate: path, contract: c, item: item, op: op}
+			c.ops[op.OperationID] = &Operation{ID: op.OperationID, Method: method, PathTemplate: path,
+				segments: strings.Split(strings.Trim(path, "/"), "/"), contract: c, item: item, op: op}
 		}
 	}
 	return c, nil
@@ -89,6 +90,7 @@ type Operation struct {
 	Method       string
 	PathTemplate string
 
+	segments []string // of PathTemplate, for PathParams
 	contract *Contract
 	item     *openapi3.PathItem
 	op       *openapi3.Operation
@@ -185,26 +187,38 @@ func (o *Operation) URL(base string, params map[string]string) (string, error) {
 
 // PathParams extracts the path parameters from a request path that ends with the operation's
 // path template, whatever base path precedes it. ok is false when the path does not match.
+// It walks the path from its end, without splitting it: the observing proxy asks it of every
+// operation for every exchange.
 func (o *Operation) PathParams(requestPath string) (params map[string]string, ok bool) {
-	tmpl := strings.Split(strings.Trim(o.PathTemplate, "/"), "/")
-	segs := strings.Split(strings.Trim(requestPath, "/"), "/")
-	if len(segs) < len(tmpl) {
-		return nil, false
-	}
-	segs = segs[len(segs)-len(tmpl):]
-	params = map[string]string{}
-	for i, t := range tmpl {
-		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
-			v, err := url.PathUnescape(segs[i])
-			if err != nil || v == "" {
-				return nil, false
-			}
-			params[t[1:len(t)-1]] = v
-			continue
-		}
-		if t != segs[i] {
+	rest, more := strings.Trim(requestPath, "/"), true
+	for i := len(o.segments) - 1; i >= 0; i-- {
+		if !more {
 			return nil, false
 		}
+		seg := rest
+		if j := strings.LastIndexByte(rest, '/'); j >= 0 {
+			seg, rest = rest[j+1:], rest[:j]
+		} else {
+			more = false
+		}
+		t := o.segments[i]
+		if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
+			if t != seg {
+				return nil, false
+			}
+			continue
+		}
+		v, err := url.PathUnescape(seg)
+		if err != nil || v == "" {
+			return nil, false
+		}
+		if params == nil {
+			params = map[string]string{}
+		}
+		params[t[1:len(t)-1]] = v
+	}
+	if params == nil {
+		params = map[string]string{}
 	}
 	return params, true
 }

@@ -66,7 +66,8 @@ func (o *Operation) ValidateRequest(ctx context.Context, req *http.Request, body
 	if !ok {
 		return append(out, Violation{Where: InPath, Reason: fmt.Sprintf("path %q does not end with %s", req.URL.Path, o.PathTemplate)})
 	}
-	clone := req.Clone(ctx)
+	// A shallow copy for the body: with defaults not set, the validator only reads the request.
+	clone := req.WithContext(ctx)
 	clone.Body = io.NopCloser(bytes.NewReader(body))
 	input := &openapi3filter.RequestValidationInput{
 		Request:    clone,
