@@ -23,9 +23,9 @@ import (
 // minus direct: the goal) and "p50-judging-ms" (proxy minus forward: what observing costs
 // beyond forwarding).
 //
-// The rounds alternate the three ways, each direct round once the judging of the round before
-// is done (so that it neither slows another way nor escapes being measured), so that a
-// machine whose speed drifts weighs on all alike.
+// The rounds alternate the three ways, each in turn first, second and last (a machine whose
+// speed drifts then weighs on all alike), and the judging of a proxied round is waited for
+// before the next way's (so that it neither slows another way nor escapes being measured).
 //
 // rtt is how long the upstream takes to answer beyond its own work: 0s puts the clients, the
 // upstream and the proxy on the same cores with nothing to wait for, so that the overhead
@@ -66,7 +66,7 @@ func benchmarkProxyOverhead(b *testing.B, rtt time.Duration) {
 	forwarding := httptest.NewServer(plain.proxy)
 	defer forwarding.Close()
 
-	const conns, rounds = 10, 10
+	const conns, rounds = 10, 12 // rounds: a multiple of the 3 ways, for each order as often
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
 	path := "/api/machineactions/24c7c9b9-4b1f-4c2b-9a1d-6f3e8b2a7c10"
 	origin := up.Scheme + "://" + up.Host
@@ -116,19 +116,26 @@ func benchmarkProxyOverhead(b *testing.B, rtt time.Duration) {
 	}
 	o.drain()
 	per := max(b.N/conns/rounds, 10)
-	var direct, forwarded, proxied []time.Duration
+	ways := []string{origin, forwarding.URL, observing.URL}
+	took := make([][]time.Duration, len(ways)) // every latency of each way
 	var overheads, judging []time.Duration
 	b.ResetTimer()
-	for range rounds {
-		d := measure(origin, per)
-		f := measure(forwarding.URL, per)
-		p := measure(observing.URL, per)
-		o.drain()
-		overheads = append(overheads, median(p)-median(d))
-		judging = append(judging, median(p)-median(f))
-		direct, forwarded, proxied = append(direct, d...), append(forwarded, f...), append(proxied, p...)
+	for round := range rounds {
+		var p50 [3]time.Duration
+		for k := range ways {
+			way := (round + k) % len(ways)
+			lat := measure(ways[way], per)
+			if ways[way] == observing.URL {
+				o.drain()
+			}
+			p50[way] = median(lat)
+			took[way] = append(took[way], lat...)
+		}
+		overheads = append(overheads, p50[2]-p50[0])
+		judging = append(judging, p50[2]-p50[1])
 	}
 	b.StopTimer()
+	direct, forwarded, proxied := took[0], took[1], took[2]
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(ms(median(direct)), "direct-p50-ms")
 	b.ReportMetric(ms(median(forwarded)), "forward-p50-ms")
