@@ -28,6 +28,7 @@ type Contract struct {
 	data   []byte
 	digest string
 	ops    map[string]*Operation
+	sorted []*Operation // ops by operationId: the observing proxy lists them for every exchange
 }
 
 // Parse loads and validates an OpenAPI document: every $ref resolved, every example checked
@@ -56,14 +57,13 @@ func Parse(data []byte) (*Contract, error) {
 				segments: strings.Split(strings.Trim(path, "/"), "/"), contract: c, item: item, op: op}
 		}
 	}
+	c.sorted = slices.SortedFunc(maps.Values(c.ops), func(a, b *Operation) int { return strings.Compare(a.ID, b.ID) })
 	return c, nil
 }
 
 // Operations lists the document's operations, by operationId.
 func (c *Contract) Operations() []*Operation {
-	ops := slices.Collect(maps.Values(c.ops))
-	slices.SortFunc(ops, func(a, b *Operation) int { return strings.Compare(a.ID, b.ID) })
-	return ops
+	return slices.Clone(c.sorted)
 }
 
 // Document returns the document as written.

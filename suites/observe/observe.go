@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,7 +66,7 @@ type Log struct {
 
 	mu      sync.Mutex
 	next    int
-	entries []harness.Result
+	entries []entry
 	seen    map[string]bool // profiles judged against, by name
 	used    []spec.Profile
 }
@@ -121,16 +120,28 @@ func (l *Log) Judge(ctx context.Context, n int, ex Exchange) harness.Result {
 		l.seen[p.Name] = true
 		l.used = append(l.used, p)
 	}
-	l.entries = append(l.entries, r)
+	l.entries = append(l.entries, entry{n: n, r: &r})
 	return r
 }
 
-// Entries returns the entries so far, by ID.
+// entry is a judged exchange and its number. A pointer: a session's entries grow with its
+// traffic, and appending would otherwise copy whole results each time the slice grows.
+type entry struct {
+	n int
+	r *harness.Result
+}
+
+// Entries returns the entries so far, in the order of their numbers.
 func (l *Log) Entries() []harness.Result {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := slices.Clone(l.entries)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Check.ID < out[j].Check.ID })
+	sorted := slices.Clone(l.entries)
+	// By number, not by ID: "OBS-10000" sorts before "OBS-9999".
+	slices.SortStableFunc(sorted, func(a, b entry) int { return a.n - b.n })
+	out := make([]harness.Result, len(sorted))
+	for i, e := range sorted {
+		out[i] = *e.r
+	}
 	return out
 }
 

@@ -3,6 +3,7 @@ package observe
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -78,5 +79,25 @@ func TestALongSessionStaysBounded(t *testing.T) {
 	}
 	if last := entries[len(entries)-1]; len(last.Exchanges) != 0 || !strings.Contains(last.Message, "exchange not kept") {
 		t.Errorf("a late exchange was kept: %+v", last.Message)
+	}
+}
+
+// Entries come in the order of their numbers, past OBS-9999 too (their IDs would sort
+// OBS-10000 first), whatever order they were judged in.
+func TestEntriesAreInTheOrderOfTheirNumbers(t *testing.T) {
+	log := NewLog(&spec.MDE)
+	req := httptest.NewRequest(http.MethodGet, "http://target/api/nothing", nil)
+	const n = 10002
+	for i := n; i >= 1; i-- {
+		log.Judge(context.Background(), i, Exchange{Request: req, Status: 404})
+	}
+	entries := log.Entries()
+	if len(entries) != n {
+		t.Fatalf("%d entries, want %d", len(entries), n)
+	}
+	for i, e := range entries {
+		if want := fmt.Sprintf("OBS-%04d", i+1); e.Check.ID != want {
+			t.Fatalf("entry %d is %s, want %s", i, e.Check.ID, want)
+		}
 	}
 }
