@@ -50,6 +50,9 @@ func junitXML(res *results.Results, cmp *regression.Report) ([]byte, error) {
 			for _, c := range item.Checks {
 				parts = append(parts, c.ID+" "+string(c.Outcome))
 			}
+			if item.More > 0 {
+				parts = append(parts, fmt.Sprintf("and %d more", item.More))
+			}
 			value = strings.Join(parts, ", ")
 		}
 		prop("cipconform.coverage: "+item.Kind+" "+item.Item, value)

@@ -115,6 +115,8 @@ func observeReports(log *observe.Log, target string, strict bool, start time.Tim
 	if p, ok := log.Profile(); ok {
 		if c, err := p.Contract(); err == nil {
 			res.Spec = results.Spec{Version: c.OpenAPI().Info.Version, Digest: c.Digest(), Document: string(p.Document())}
+			mine := log.JudgedAgainst(p.Name)
+			res.Coverage = results.ObservedCoverage(c.Operations(), slices.DeleteFunc(slices.Clone(res.Checks), func(c results.CheckResult) bool { return !mine[c.ID] }))
 		}
 		res.Profile = results.Profile{Name: p.Name, Title: p.Title, Source: p.Source}
 	}

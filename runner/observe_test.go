@@ -127,6 +127,21 @@ func TestProxyConformingFlowIsGreen(t *testing.T) {
 	if c := res.Checks[0]; c.ID != "OBS-0001" || !strings.HasPrefix(c.Title, "POST /api/machines/") || !strings.HasSuffix(c.Title, "-> 201") || c.Element.Operation != spec.OperationID {
 		t.Errorf("first entry: %s %q %s", c.ID, c.Title, c.Element)
 	}
+	covered := map[string]bool{}
+	for _, item := range res.Coverage {
+		covered[item.Kind+" "+item.Item] = item.Covered()
+	}
+	if !covered["response collectInvestigationPackage 201"] || !covered["response getMachineAction 200"] || covered["response collectInvestigationPackage 403"] {
+		t.Errorf("coverage of the observed traffic: %v", covered)
+	}
+	for _, item := range res.Coverage { // the preview collection is not one of mde's
+		if item.Kind+" "+item.Item == "response collectInvestigationPackage 201" && (len(item.Checks) != 1 || item.Checks[0].ID != "OBS-0001") {
+			t.Errorf("the 201s of the mde contract: %+v, want OBS-0001 only", item.Checks)
+		}
+	}
+	if summary, _ := os.ReadFile(filepath.Join(dir, "summary.md")); !strings.Contains(string(summary), "Not exercised by any check: ") || !strings.Contains(string(summary), "response collectInvestigationPackage 403") {
+		t.Errorf("summary.md does not say what the traffic left uncovered:\n%s", summary)
+	}
 	noSecrets(t, dir, target.Tokens.APIAdmin, target.Tokens.APIReader, target.Tokens.Admin)
 }
 

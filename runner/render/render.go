@@ -216,6 +216,9 @@ var funcs = map[string]any{
 			id := html.EscapeString(c.ID)
 			fmt.Fprintf(&b, `<a href="#%s">%s</a> %s; `, id, id, html.EscapeString(string(c.Outcome)))
 		}
+		if item.More > 0 {
+			fmt.Fprintf(&b, "and %d more", item.More)
+		}
 		return template.HTML(b.String())
 	},
 	"pipeSafe": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "|", `\|`) },

@@ -14,6 +14,9 @@ type CoverageItem struct {
 	Kind   string          `json:"kind"` // operation, response, request property, request header, negative class
 	Item   string          `json:"item"`
 	Checks []CoverageCheck `json:"checks"`
+	// More counts the further checks that exercised the item, not listed (observe mode lists
+	// a few exchanges an item: a session may have thousands).
+	More int `json:"more,omitempty"`
 }
 
 // CoverageCheck is a check that exercised an item, with its outcome in this run.
@@ -24,6 +27,40 @@ type CoverageCheck struct {
 
 // Covered reports whether any check exercised the item.
 func (c CoverageItem) Covered() bool { return len(c.Checks) > 0 }
+
+// ObservedListed is how many exchanges an observed coverage item lists.
+const ObservedListed = 10
+
+// ObservedCoverage maps each operation of the contract and each response it documents to the
+// observed exchanges (the entries of observe mode) that exercised it, listing the first
+// ObservedListed of each: a client's team sees which parts of the contract its traffic never
+// reached (a 403, a 429, the cancel endpoint).
+func ObservedCoverage(ops []*spec.Operation, entries []CheckResult) []CoverageItem {
+	var items []CoverageItem
+	add := func(kind, item string, exercised func(c CheckResult) bool) {
+		ci := CoverageItem{Kind: kind, Item: item}
+		for _, c := range entries {
+			switch {
+			case !exercised(c):
+			case len(ci.Checks) < ObservedListed:
+				ci.Checks = append(ci.Checks, CoverageCheck{ID: c.ID, Outcome: c.Outcome})
+			default:
+				ci.More++
+			}
+		}
+		items = append(items, ci)
+	}
+	for _, op := range ops {
+		add("operation", fmt.Sprintf("%s %s %s", op.ID, op.Method, op.PathTemplate), func(c CheckResult) bool {
+			return c.Element.Operation == op.ID
+		})
+		for _, status := range op.Statuses() {
+			code := fmt.Sprint(status)
+			add("response", op.ID+" "+code, func(c CheckResult) bool { return c.Element.Operation == op.ID && c.Element.Status == code })
+		}
+	}
+	return items
+}
 
 // Coverage maps the operation, each documented response code, each required request
 // property and header, and each negative class to the checks of this run that exercised it,

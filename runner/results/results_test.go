@@ -1,10 +1,12 @@
 package results_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/cipconform/cipconform/runner/results"
+	"github.com/cipconform/cipconform/spec"
 	"github.com/cipconform/cipconform/suites/harness"
 )
 
@@ -41,5 +43,37 @@ func TestJudge(t *testing.T) {
 				t.Errorf("verdict %q reason %q, want %q and %q", tc.r.Verdict, tc.r.Reason, tc.verdict, tc.reason)
 			}
 		})
+	}
+}
+
+// TestObservedCoverage: each operation and documented response, the first exchanges that
+// exercised it listed and the rest counted, the rest uncovered.
+func TestObservedCoverage(t *testing.T) {
+	c, err := spec.MDE.Contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []results.CheckResult
+	for i := range results.ObservedListed + 3 {
+		entries = append(entries, results.CheckResult{Outcome: harness.Passed,
+			Info: harness.Info{ID: fmt.Sprintf("OBS-%04d", i+1), Element: spec.Element{Operation: spec.OperationID, Status: "201"}}})
+	}
+	entries = append(entries, results.CheckResult{Outcome: harness.Failed,
+		Info: harness.Info{ID: "OBS-0100", Element: spec.Element{Operation: "getMachineAction", Status: "404"}}})
+	items := results.ObservedCoverage(c.Operations(), entries)
+	got := map[string]results.CoverageItem{}
+	for _, it := range items {
+		got[it.Kind+" "+it.Item] = it
+	}
+	if it := got["response collectInvestigationPackage 201"]; len(it.Checks) != results.ObservedListed || it.More != 3 || it.Checks[0].ID != "OBS-0001" {
+		t.Errorf("201: %d listed, %d more: want %d and 3", len(it.Checks), it.More, results.ObservedListed)
+	}
+	if it := got["response getMachineAction 404"]; len(it.Checks) != 1 || it.Checks[0].Outcome != harness.Failed {
+		t.Errorf("404 of getMachineAction: %+v", it)
+	}
+	for _, uncovered := range []string{"response collectInvestigationPackage 400", "operation cancelMachineAction POST /machineactions/{id}/cancel"} {
+		if it, ok := got[uncovered]; !ok || it.Covered() {
+			t.Errorf("%s: %+v, want listed and uncovered (items: %v)", uncovered, it, results.Uncovered(items))
+		}
 	}
 }

@@ -120,15 +120,34 @@ func (l *Log) Judge(ctx context.Context, n int, ex Exchange) harness.Result {
 		l.seen[p.Name] = true
 		l.used = append(l.used, p)
 	}
-	l.entries = append(l.entries, entry{n: n, r: &r})
+	e := entry{n: n, r: &r}
+	if ok {
+		e.profile = p.Name
+	}
+	l.entries = append(l.entries, e)
 	return r
+}
+
+// JudgedAgainst returns the IDs of the entries judged against the named profile (a session
+// may speak both: the same operation IDs then name operations of two contracts).
+func (l *Log) JudgedAgainst(profile string) map[string]bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ids := map[string]bool{}
+	for _, e := range l.entries {
+		if e.profile == profile {
+			ids[e.r.Check.ID] = true
+		}
+	}
+	return ids
 }
 
 // entry is a judged exchange and its number. A pointer: a session's entries grow with its
 // traffic, and appending would otherwise copy whole results each time the slice grows.
 type entry struct {
-	n int
-	r *harness.Result
+	n       int
+	r       *harness.Result
+	profile string // the name of the one it was judged against; "" none
 }
 
 // Entries returns the entries so far, in the order of their numbers.
