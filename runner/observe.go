@@ -32,8 +32,8 @@ const reportPath = "/__cipconform/report"
 var observeExits = []exitCode{
 	{exitOK, "every judged exchange conforms (SHOULD violations fail only with --strict)"},
 	{exitFailed, "an exchange does not conform"},
-	{exitUsage, "usage error: an unknown flag or a bad value, a missing argument, an unknown --profile, a file that is not valid HAR"},
-	{exitCannotDo, "nothing was judged (no exchange, or none the contract documents), an exchange without a response,\nor the reports could not be written"},
+	{exitUsage, "usage error: an unknown flag or a bad value, a missing argument, an unknown --profile,\na file that is not valid HAR (not JSON, or an entry without its request or response)"},
+	{exitCannotDo, "nothing was judged (no exchange, none the contract documents, or none with a body short enough to\njudge), or the reports could not be written"},
 }
 
 func observeVerb(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -45,8 +45,9 @@ browser's developer tools, mitmproxy or Fiddler save it) is judged as the proxy 
 live exchange: the request (method, path, headers, body schema), the response (documented status,
 headers, body schema) and, for a collection, what its 201 says against the request. An exchange
 of an operation the contract does not document is reported as undocumented, not as a failure.
-Writes results.json, junit.xml, report.html, summary.md and openapi.yaml, one entry (OBS-0001...)
-per exchange, bearer tokens redacted.`,
+Entries whose response has status 0 (the browser gave up) are left out, and said so. Writes
+results.json, junit.xml, report.html, summary.md and openapi.yaml, one entry (OBS-0001...) per
+exchange, bearer tokens redacted.`,
 		bind: func(fs *flag.FlagSet) {
 			profile = fs.String("profile", "", "the contract `NAME` (preview-2017 or mde); default: told by each URL's base path")
 			reportDir = fs.String("report-dir", "reports", "`DIR` to write the reports to")
@@ -126,7 +127,19 @@ func observeReports(log *observe.Log, target string, strict bool, start time.Tim
 	case len(res.Checks) == 0:
 		res.Verdict, res.Reason = results.VerdictError, "no exchange was observed: nothing was judged"
 	case judged == 0:
-		res.Verdict, res.Reason = results.VerdictError, fmt.Sprintf("none of the %d exchanges is of an operation the contract documents: nothing was judged", len(res.Checks))
+		undocumented := 0
+		for _, c := range res.Checks {
+			if c.Element.Operation == observe.Undocumented {
+				undocumented++
+			}
+		}
+		if undocumented == len(res.Checks) {
+			res.Verdict, res.Reason = results.VerdictError, fmt.Sprintf("none of the %d exchanges is of an operation the contract documents: nothing was judged", len(res.Checks))
+		} else {
+			res.Verdict, res.Reason = results.VerdictError, fmt.Sprintf("nothing was judged: %d exchange(s) skipped (see their entries: a body too long to judge), %d of no operation the contract documents", len(res.Checks)-undocumented, undocumented)
+		}
+	case res.Counts.Error > 0 && res.Verdict == results.VerdictError:
+		res.Reason = fmt.Sprintf("%d exchange(s) without a response (the upstream unreachable, or the client gone): not judged, so the result is incomplete", res.Counts.Error)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintf(stderr, "report dir: %v\n", err)
@@ -166,8 +179,10 @@ forwarded to --upstream unchanged and its response returned unchanged; meanwhile
 judged as the observe command judges a recorded one: the request (method, path, headers, body
 schema), the response (documented status, headers, body schema) and, for a collection, what its
 201 says against the request. An exchange of an operation the contract does not document is
-reported as undocumented, not as a failure. Bodies up to 1 MiB are judged; longer ones are
-forwarded but not judged.
+reported as undocumented, not as a failure; so is a request outside --upstream's path when there
+is one contract (--profile, or told by that path). Bodies up to 1 MiB are judged; longer ones are
+forwarded but not judged. An upstream that does not answer is said on stderr, at the start and
+whenever a request could not be forwarded (its client gets 502).
 
 Reports (results.json, junit.xml, report.html, summary.md, openapi.yaml; one entry OBS-0001...
 per exchange, every bearer token seen redacted) are written to --report-dir when the proxy stops
@@ -188,17 +203,25 @@ Example:
 		exits: []exitCode{
 			{exitOK, "stopped, and every judged exchange conforms (SHOULD violations fail only with --strict)"},
 			{exitFailed, "stopped, and an exchange did not conform"},
-			{exitUsage, "usage error: an unknown flag or a bad value, no --upstream, an unknown --profile"},
-			{exitCannotDo, "could not listen on --listen; or stopped with nothing judged, an exchange without a\nresponse (upstream unreachable), or reports that could not be written"},
+			{exitUsage, "usage error: an unknown flag or a bad value (a --listen that is not HOST:PORT), no --upstream,\nan unknown --profile"},
+			{exitCannotDo, "could not listen on --listen (the port taken); or stopped with nothing judged, an exchange\nwithout a response (upstream unreachable), or reports that could not be written"},
 		},
 	}
 	fs, code := cmd.parse(args, stdout, stderr)
 	if fs == nil {
 		return code
 	}
+	if *upstream == "" {
+		fmt.Fprintf(stderr, "proxy: --upstream is missing: give the URL of the server to forward to, e.g. --upstream http://127.0.0.1:8080/api\n")
+		return exitUsage
+	}
 	up, err := url.Parse(*upstream)
-	if *upstream == "" || err != nil || (up.Scheme != "http" && up.Scheme != "https") || up.Host == "" {
+	if err != nil || (up.Scheme != "http" && up.Scheme != "https") || up.Host == "" {
 		fmt.Fprintf(stderr, "proxy: --upstream %q: want an absolute http or https URL\n", *upstream)
+		return exitUsage
+	}
+	if _, port, err := net.SplitHostPort(*listen); err != nil || port == "" {
+		fmt.Fprintf(stderr, "proxy: --listen %q: want HOST:PORT, e.g. 127.0.0.1:8081 (:0 for any free port)\n", *listen)
 		return exitUsage
 	}
 	p, code := observeProfile("proxy", *profile, *upstream, stderr)
@@ -214,6 +237,9 @@ Example:
 	if err != nil {
 		fmt.Fprintf(stderr, "proxy: %v\n", err)
 		return exitCannotDo
+	}
+	if err := dialUpstream(ctx, up); err != nil {
+		fmt.Fprintf(stderr, "proxy: warning: the upstream does not answer yet (%v); the proxy starts anyway, and a request it cannot forward gets 502\n", err)
 	}
 	pr := newObserver(up, p, *upstream, *strict, *reportDir, stdout, stderr)
 	srv := &http.Server{Handler: pr, ReadHeaderTimeout: 30 * time.Second}
@@ -269,6 +295,8 @@ type observer struct {
 	stdout               io.Writer
 	stderr               io.Writer
 	writing              sync.Mutex // one report at a time
+	// lastFailure (unix ns) and failuresUnsaid pace what is said of an unreachable upstream.
+	lastFailure, failuresUnsaid atomic.Int64
 }
 
 type tapKey struct{}
@@ -285,6 +313,11 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 	o := &observer{log: observe.NewLog(p), target: target, strict: strict, start: time.Now(), reportDir: reportDir, stdout: stdout, stderr: stderr,
 		queue: make(chan func(), judgeQueue)}
 	o.judgedNow = sync.NewCond(&o.judgedMu)
+	if p != nil {
+		// One contract, at the upstream's path: the client's path is forwarded whole, so it
+		// must hold that base path (without a contract, each path's own base tells one).
+		o.log.SetBasePath(up.Path)
+	}
 	go o.judgeInTurn()
 	base := *up
 	base.Path, base.RawPath = "", "" // the client's path is kept whole: it already holds the base path
@@ -319,6 +352,9 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 			if t, _ := r.Context().Value(tapKey{}).(*tap); t != nil {
 				t.err = "upstream: " + err.Error()
 			}
+			if !errors.Is(err, context.Canceled) { // not the client gone
+				o.upstreamFailed(r.Method, err)
+			}
 			w.WriteHeader(http.StatusBadGateway)
 		},
 		ErrorLog: nil,
@@ -329,6 +365,7 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == reportPath {
 		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
@@ -457,6 +494,39 @@ func (o *observer) close() {
 		o.closed = true
 		close(o.queue)
 	}
+}
+
+// upstreamFailed says on stderr that a request got no response from the upstream (its client
+// got a 502), at most once a second, with how many more since. The request's path is left out:
+// a client may put anything in it, and its token is not known to the redactor before judging.
+func (o *observer) upstreamFailed(method string, err error) {
+	now := time.Now().UnixNano()
+	last := o.lastFailure.Load()
+	if now-last < int64(time.Second) || !o.lastFailure.CompareAndSwap(last, now) {
+		o.failuresUnsaid.Add(1)
+		return
+	}
+	more := ""
+	if n := o.failuresUnsaid.Swap(0); n > 0 {
+		more = fmt.Sprintf(" (and %d more since)", n)
+	}
+	line := fmt.Sprintf("proxy: a %s got no response from the upstream, its client a 502: %v%s\n", method, err, more)
+	_, _ = io.WriteString(o.stderr, o.log.Redactor().Replace(line))
+}
+
+// dialUpstream tells whether the upstream accepts connections.
+func dialUpstream(ctx context.Context, up *url.URL) error {
+	port := up.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[up.Scheme]
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", net.JoinHostPort(up.Hostname(), port))
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
 
 func proxyTransport() *http.Transport {

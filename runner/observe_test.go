@@ -23,6 +23,7 @@ import (
 	"github.com/cipconform/cipconform/fixtures/mutants"
 	"github.com/cipconform/cipconform/runner/results"
 	"github.com/cipconform/cipconform/spec"
+	"github.com/cipconform/cipconform/suites/observe"
 )
 
 // startObserver starts the reference (with a fault, when one is named) and the proxy in front
@@ -196,31 +197,8 @@ func TestProxyVerbWritesReportsWhenStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr bytes.Buffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"proxy", "--listen", addr, "--upstream", target.APIBaseURL, "--report-dir", dir}, &stdout, &stderr)
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy does not listen: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	addr, stop := startProxyVerb(t, "--upstream", target.APIBaseURL, "--report-dir", dir)
 	if status, _ := send(t, "POST", "http://"+addr+"/api/machines/"+target.Machines[0]+"/collectInvestigationPackage", target.Tokens.APIAdmin, `{"Comment":"x"}`); status != 201 {
 		t.Fatalf("collect: %d", status)
 	}
@@ -236,15 +214,122 @@ func TestProxyVerbWritesReportsWhenStopped(t *testing.T) {
 			t.Fatal("SIGUSR1 wrote no report")
 		}
 	}
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr.String())
+	if code, _, stderr := stop(); code != exitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
 	}
 	res, err := results.Load(filepath.Join(dir, resultsFile))
 	if err != nil || len(res.Checks) != 1 || res.Verdict != results.VerdictPassed {
 		t.Fatalf("results: %v %+v", err, res)
 	}
 	noSecrets(t, dir, target.Tokens.APIAdmin)
+}
+
+// startProxyVerb runs the proxy verb on a free port with these flags, once it listens; stop
+// ends it as SIGINT would and returns its exit code and output.
+func startProxyVerb(t *testing.T, flags ...string) (addr string, stop func() (int, string, string)) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, append([]string{"proxy", "--listen", addr}, flags...), &stdout, &stderr)
+	}()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("the proxy does not listen: %v; stderr:\n%s", err, stderr.String())
+		}
+	}
+	return addr, func() (int, string, string) {
+		cancel()
+		code := <-done
+		return code, stdout.String(), stderr.String()
+	}
+}
+
+// The proxy says what goes wrong, and what to do: a missing --upstream or a --listen that is
+// no address is a usage error; an upstream that does not answer is said at the start and
+// whenever a request cannot be forwarded, and the verdict says the exchanges got no response.
+func TestProxyTellsWhatGoesWrong(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"proxy", "--listen", "127.0.0.1:0"}, "--upstream is missing"},
+		{[]string{"proxy", "--listen", "8083", "--upstream", "http://127.0.0.1:8080/api"}, `--listen "8083": want HOST:PORT`},
+	} {
+		if _, stderr, code := runCLI(tc.args...); code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q: want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable := "http://" + closed.Addr().String() + "/api"
+	closed.Close()
+	dir := t.TempDir()
+	addr, stop := startProxyVerb(t, "--upstream", unreachable, "--report-dir", dir)
+	for range 2 {
+		resp, err := http.Post("http://"+addr+"/api/machines/m1/collectInvestigationPackage", "application/json", strings.NewReader(`{"Comment":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("status %d, want 502", resp.StatusCode)
+		}
+	}
+	resp, err := http.Post("http://"+addr+reportPath, "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" {
+		t.Errorf("POST %s: %d, Allow %q: want 405 and Allow: GET", reportPath, resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	code, stdout, stderr := stop()
+	for _, want := range []string{"warning: the upstream does not answer yet", "a POST got no response from the upstream, its client a 502: dial tcp"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr)
+		}
+	}
+	if code != exitCannotDo || !strings.Contains(stdout, "2 exchange(s) without a response") {
+		t.Errorf("exit %d, stdout %q: want 3 and the exchanges without a response", code, stdout)
+	}
+}
+
+// With one contract, told by the upstream's base path, a request outside that path is not an
+// operation of it (the client left out /api): undocumented, not judged as the operation whose
+// path it ends with.
+func TestProxyRequestOutsideTheBasePath(t *testing.T) {
+	target, err := embedded.Start(embedded.Options{PerMinute: -1, PerHour: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	up, _ := url.Parse(target.APIBaseURL)
+	o := newObserver(up, &spec.MDE, target.APIBaseURL, false, t.TempDir(), io.Discard, io.Discard)
+	defer o.close()
+	front := httptest.NewServer(o)
+	defer front.Close()
+	send(t, "POST", front.URL+"/machines/"+target.Machines[0]+"/collectInvestigationPackage", target.Tokens.APIAdmin, `{"Comment":"x"}`)
+	res, code := o.report()
+	if code != exitCannotDo || len(res.Checks) != 1 || res.Checks[0].Element.Operation != observe.Undocumented || !strings.Contains(res.Checks[0].Message, "not below the upstream's base path /api") {
+		t.Fatalf("exit %d, entries %+v: want 3 and an undocumented exchange", code, res.Checks)
+	}
 }
 
 // harEntry is one HAR entry of a collection.
@@ -525,5 +610,17 @@ func TestProxyForwardsTheTrafficAsSent(t *testing.T) {
 	}
 	if res, _ := o.report(); res == nil || len(res.Checks) != 2 || res.Counts.Passed != 2 {
 		t.Errorf("the two exchanges were not both judged conforming: %+v", res)
+	}
+}
+
+// A session whose only exchange has a body too long to judge: nothing was judged, and the
+// verdict says why (not that the operation is undocumented).
+func TestNothingJudgedSaysWhy(t *testing.T) {
+	log := observe.NewLog(&spec.MDE)
+	req := httptest.NewRequest("POST", "http://target/api/machines/m1/collectInvestigationPackage", nil)
+	log.Add(context.Background(), observe.Exchange{Request: req, RequestBody: bytes.Repeat([]byte("x"), observe.MaxBody), RequestTruncated: true, Status: 400})
+	res, code := observeReports(log, "http://target/api", false, time.Now(), t.TempDir(), io.Discard, io.Discard)
+	if code != exitCannotDo || !strings.Contains(res.Reason, "1 exchange(s) skipped (see their entries: a body too long to judge), 0 of no operation") {
+		t.Errorf("exit %d, %q", code, res.Reason)
 	}
 }

@@ -52,7 +52,11 @@ func (c command) parse(args []string, stdout, stderr io.Writer) (*flag.FlagSet, 
 		if len(c.args) == 0 {
 			fmt.Fprintf(stderr, "%s: unexpected arguments %q (flags come before arguments; see cipconform %s --help)\n", c.name, fs.Args(), c.name)
 		} else {
-			fmt.Fprintf(stderr, "%s: want %d arguments: %s, got %d (see cipconform %s --help)\n", c.name, len(c.args), strings.Join(c.args, " "), fs.NArg(), c.name)
+			hint := ""
+			if slices.ContainsFunc(fs.Args()[min(len(c.args), fs.NArg()):], func(a string) bool { return strings.HasPrefix(a, "-") }) {
+				hint = "; flags come before " + strings.Join(c.args, " ")
+			}
+			fmt.Fprintf(stderr, "%s: want %d arguments: %s, got %d%s (see cipconform %s --help)\n", c.name, len(c.args), strings.Join(c.args, " "), fs.NArg(), hint, c.name)
 		}
 		return nil, exitUsage
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -57,7 +60,7 @@ func ReadHAR(data []byte) (exchanges []Exchange, skipped int, err error) {
 	var f harFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&f); err != nil {
-		return nil, 0, fmt.Errorf("not a HAR file: %v", err)
+		return nil, 0, fmt.Errorf("not a HAR file: %w", decodeError(data, err))
 	}
 	if f.Log == nil {
 		return nil, 0, fmt.Errorf("log: missing")
@@ -172,4 +175,76 @@ func harText(where, text, encoding string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("%s.encoding: %q, want base64 or none", where, encoding)
 	}
+}
+
+// decodeError says where JSON that is not a HAR file breaks, by line and column, in the terms
+// of JSON rather than of the Go types it is read into.
+func decodeError(data []byte, err error) error {
+	var syntax *json.SyntaxError
+	var kind *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return errors.New("the file is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("the JSON ends before it is complete")
+	case errors.As(err, &syntax):
+		return fmt.Errorf("not JSON at %s: %v", position(data, syntax.Offset), err)
+	case errors.As(err, &kind):
+		where := "the top level"
+		if kind.Field != "" {
+			where = kind.Field
+		}
+		return fmt.Errorf("%s at %s: %s, where HAR has %s", where, position(data, kind.Offset), jsonKind(kind.Value), goKind(kind.Type))
+	}
+	return err
+}
+
+// position is the line and column of the byte before offset: encoding/json's offsets count
+// the bytes read, the one at fault included.
+func position(data []byte, offset int64) string {
+	offset = min(max(offset-1, 0), int64(len(data)))
+	before := data[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	column := len(before) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d", line, column)
+}
+
+func jsonKind(value string) string {
+	switch value {
+	case "object", "array":
+		return "an " + value
+	case "string", "number":
+		return "a " + value
+	case "bool":
+		return "a boolean"
+	}
+	if strings.HasPrefix(value, "number") {
+		return "a number (" + value + ")"
+	}
+	return value
+}
+
+// goKind names the JSON a Go type is read from.
+func goKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "another value"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another value"
 }

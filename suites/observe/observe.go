@@ -62,6 +62,7 @@ type Exchange struct {
 // (OBS-0001...), with a redactor of every bearer token it saw. It is safe for concurrent use.
 type Log struct {
 	fixed    *spec.Profile // nil: each exchange's profile is told by its path
+	base     string        // "": any path; else the one every operation's path is below
 	redactor *redact.Redactor
 
 	mu      sync.Mutex
@@ -88,6 +89,14 @@ func (l *Log) Reserve() int {
 	return l.next
 }
 
+// SetBasePath has every exchange whose path is not below base (the proxy's upstream's path)
+// judged undocumented. Call it before the first exchange is judged.
+func (l *Log) SetBasePath(base string) { l.base = strings.TrimSuffix(base, "/") }
+
+func below(path, base string) bool {
+	return path == base || strings.HasPrefix(path, base+"/")
+}
+
 // Add judges an exchange under the next number.
 func (l *Log) Add(ctx context.Context, ex Exchange) harness.Result {
 	return l.Judge(ctx, l.Reserve(), ex)
@@ -102,9 +111,13 @@ func (l *Log) Judge(ctx context.Context, n int, ex Exchange) harness.Result {
 	}
 	p, ok := l.profileOf(ex)
 	var r harness.Result
-	if !ok {
+	switch {
+	case !ok:
 		r = undocumented(ex, "the path is below no profile's base path: give --profile to say which contract it speaks")
-	} else {
+	case l.base != "" && ex.Request != nil && ex.Request.URL != nil && !below(ex.Request.URL.Path, l.base):
+		r = undocumented(ex, fmt.Sprintf("the path is not below the upstream's base path %s, where the contract's operations are", l.base))
+		ok = false
+	default:
 		r = Judge(ctx, p, ex)
 	}
 	r.Check.ID = fmt.Sprintf("OBS-%04d", n)
@@ -375,12 +388,12 @@ func record(ex Exchange) *harness.Exchange {
 	if ex.Request != nil && ex.Request.URL != nil {
 		out.Method, out.URL = ex.Request.Method, ex.Request.URL.String()
 		out.RequestHeader = kept(ex.Request.Header)
-		out.RequestBody = harness.KeptBody(ex.RequestBody, nil)
+		out.RequestBody = keptBody(ex.RequestBody, ex.RequestTruncated)
 		out.Curl = curl(ex)
 	}
 	if ex.Status != 0 {
 		out.ResponseHeader = kept(ex.Header)
-		out.ResponseBody = harness.KeptBody(decoded(ex.Header, ex.Body), nil)
+		out.ResponseBody = keptBody(decoded(ex.Header, ex.Body), ex.BodyTruncated)
 	}
 	return out
 }
@@ -405,10 +418,21 @@ func curl(ex Exchange) string {
 	if ct := ex.Request.Header.Get("Content-Type"); ct != "" {
 		b.WriteString(" -H " + quote("Content-Type: "+ct))
 	}
-	if len(ex.RequestBody) > 0 {
+	switch {
+	case len(ex.RequestBody) > harness.KeptBodyBytes || ex.RequestTruncated:
+		b.WriteString(" --data-binary @body  # the body, longer than the 64 KiB an exchange keeps, is not kept")
+	case len(ex.RequestBody) > 0:
 		b.WriteString(" --data-binary " + quote(string(ex.RequestBody)))
 	}
 	return b.String()
+}
+
+// keptBody is a body as an exchange keeps it; truncated says that body is only its start.
+func keptBody(body []byte, truncated bool) string {
+	if !truncated {
+		return harness.KeptBody(body, nil)
+	}
+	return harness.KeptBody(body[:min(len(body), harness.KeptBodyBytes)], nil) + fmt.Sprintf("… the rest not kept (more than %d bytes in all)", MaxBody)
 }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

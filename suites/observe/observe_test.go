@@ -101,3 +101,39 @@ func TestEntriesAreInTheOrderOfTheirNumbers(t *testing.T) {
 		}
 	}
 }
+
+// A file that is not a HAR says where, in JSON's terms: line and column, never a Go type.
+func TestReadHARSaysWhereTheJSONBreaks(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{"", "the file is empty"},
+		{`{"log": {"entries": [`, "the JSON ends before it is complete"},
+		{"hello", "not JSON at line 1, column 1"},
+		{"{\n  \"log\": {\n  }, }", "not JSON at line 3, column 6"},
+		{`[1, 2]`, "the top level at line 1, column 1: an array, where HAR has an object"},
+		{"{\"log\": {\"entries\": [\n {\"request\": {\"method\": 7}}]}}", "log.entries.request.method at line 2, column 25: a number, where HAR has a string"},
+		{`{"log": {"entries": {}}}`, "log.entries at line 1, column 21: an object, where HAR has an array"},
+	} {
+		_, _, err := ReadHAR([]byte(tc.data))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "observe.") || strings.Contains(err.Error(), "Go value") {
+			t.Errorf("%q: %v, want %q", tc.data, err, tc.want)
+		}
+	}
+}
+
+// A body too long to judge: skipped, and what the entry keeps of it is bounded, its curl
+// command too, and says that the body went on.
+func TestABodyTooLongToJudge(t *testing.T) {
+	ex := exchange("POST", "/api/machines/m1/collectInvestigationPackage", "", 201, "{}")
+	ex.RequestBody, ex.RequestTruncated = bytes.Repeat([]byte("x"), MaxBody), true
+	r := Judge(context.Background(), spec.MDE, ex)
+	if r.Outcome != harness.Skipped || len(r.Exchanges) != 1 {
+		t.Fatalf("%s %q: want skipped, with its exchange", r.Outcome, r.Message)
+	}
+	kept := r.Exchanges[0]
+	if len(kept.Curl) > 1000 || !strings.Contains(kept.Curl, "--data-binary @body") {
+		t.Errorf("curl: %d bytes, %.200q", len(kept.Curl), kept.Curl)
+	}
+	if len(kept.RequestBody) > harness.KeptBodyBytes+200 || !strings.HasSuffix(kept.RequestBody, "… the rest not kept (more than 1048576 bytes in all)") {
+		t.Errorf("request body: %d bytes, ending %q", len(kept.RequestBody), kept.RequestBody[max(0, len(kept.RequestBody)-80):])
+	}
+}
