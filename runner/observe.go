@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -242,7 +243,7 @@ Example:
 		fmt.Fprintf(stderr, "proxy: warning: the upstream does not answer yet (%v); the proxy starts anyway, and a request it cannot forward gets 502\n", err)
 	}
 	pr := newObserver(up, p, *upstream, *strict, *reportDir, stdout, stderr)
-	srv := &http.Server{Handler: pr, ReadHeaderTimeout: 30 * time.Second}
+	srv := proxyServer(pr)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	front := "http://" + ln.Addr().String() + up.Path
@@ -303,10 +304,51 @@ type tapKey struct{}
 
 // tap is what the proxy saw of one exchange.
 type tap struct {
-	status int
-	header http.Header
-	body   boundedBuffer
-	err    string
+	began        time.Time
+	seen         *http.Request // the request, its body apart
+	reqBody      []byte        // read before forwarding, up to observe.MaxBody
+	reqTruncated bool
+	// teed: the request body was kept as it was forwarded (Expect: 100-continue), into
+	// teedBody; reqEOF says it was read to its end.
+	teed     bool
+	teedBody boundedBuffer
+	reqEOF   atomic.Bool
+	status   int
+	header   http.Header
+	body     boundedBuffer
+	errMu    sync.Mutex
+	err      string
+	queue    func() // has the exchange judged, once
+	queued   atomic.Bool
+}
+
+func (t *tap) setErr(s string) {
+	t.errMu.Lock()
+	defer t.errMu.Unlock()
+	if t.err == "" {
+		t.err = s
+	}
+}
+
+func (t *tap) error() string {
+	t.errMu.Lock()
+	defer t.errMu.Unlock()
+	return t.err
+}
+
+// readRequestBody reads the request body up to the bound kept for judging; the whole is
+// forwarded as it came.
+func (t *tap) readRequestBody(r *http.Request) {
+	head, err := io.ReadAll(io.LimitReader(r.Body, observe.MaxBody+1))
+	t.reqBody = head
+	if len(head) > observe.MaxBody {
+		t.reqBody, t.reqTruncated = head[:observe.MaxBody], true
+	}
+	rest := r.Body
+	r.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(head), rest), Closer: rest}
+	if err != nil {
+		r.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(head), errReader{err}), Closer: rest}
+	}
 }
 
 func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, reportDir string, stdout, stderr io.Writer) *observer {
@@ -324,8 +366,12 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 	o.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(&base)
-			// The request goes on as the client sent it: ReverseProxy drops these before
-			// Rewrite (the forwarding headers, and query parameters net/url cannot parse).
+			// The request goes on as the client sent it: its path as written (net/url would
+			// escape it again its own way), and what ReverseProxy drops before Rewrite (the
+			// forwarding headers, and query parameters net/url cannot parse).
+			if raw := r.In.RequestURI; raw == "*" || strings.HasPrefix(raw, "/") && !strings.HasPrefix(raw, "//") {
+				r.Out.URL.Opaque, _, _ = strings.Cut(raw, "?")
+			}
 			r.Out.URL.RawQuery = r.In.URL.RawQuery
 			for _, name := range forwardingHeaders {
 				if v, ok := r.In.Header[name]; ok {
@@ -339,18 +385,27 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 		BufferPool: &bufferPool{}, // a 32 KiB buffer per response was most of the proxy's garbage
 		ModifyResponse: func(resp *http.Response) error {
 			t, _ := resp.Request.Context().Value(tapKey{}).(*tap)
-			if t == nil {
+			if t == nil || resp.StatusCode == http.StatusSwitchingProtocols {
+				// An upgraded connection is the upstream's own: its body must stay a
+				// ReadWriteCloser, and what goes through it is not an exchange to judge.
+				if t != nil {
+					t.status, t.header = resp.StatusCode, resp.Header
+				}
 				return nil
 			}
 			// Not a copy: the reverse proxy has removed the hop-by-hop fields already and
 			// only reads the header from here on.
 			t.status, t.header = resp.StatusCode, resp.Header
-			resp.Body = teeBody{ReadCloser: resp.Body, w: &t.body}
+			resp.Body = teeBody{ReadCloser: resp.Body, w: &t.body, atEnd: t.queue}
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if t, _ := r.Context().Value(tapKey{}).(*tap); t != nil {
-				t.err = "upstream: " + err.Error()
+				if errors.Is(err, context.Canceled) {
+					t.setErr("the client left before the response came")
+				} else {
+					t.setErr("upstream: " + err.Error())
+				}
 			}
 			if !errors.Is(err, context.Canceled) { // not the client gone
 				o.upstreamFailed(r.Method, err)
@@ -380,45 +435,63 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n := o.log.Reserve()
 	o.forwarding.Add(1)
-	forwarded := false
-	defer func() {
-		if !forwarded { // the reverse proxy gave up (http.ErrAbortHandler: the client left)
-			o.forwarding.Add(-1)
-		}
-	}()
-	began := time.Now()
-	// The request body: up to the bound kept for judging, the whole forwarded as it came.
-	var reqBody []byte
-	truncated := false
-	if r.Body != nil && r.Body != http.NoBody {
-		head, err := io.ReadAll(io.LimitReader(r.Body, observe.MaxBody+1))
-		reqBody = head
-		if len(head) > observe.MaxBody {
-			reqBody, truncated = head[:observe.MaxBody], true
-		}
-		rest := r.Body
-		r.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(head), rest), Closer: rest}
-		if err != nil {
-			r.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(head), errReader{err}), Closer: rest}
-		}
-	}
-	t := &tap{}
+	t := &tap{began: time.Now()}
 	// What was asked, as a shallow copy: the reverse proxy sends a deep copy of r and leaves r
 	// as it is.
-	seen := r.WithContext(context.Background())
+	t.seen = r.WithContext(context.Background())
 	seenURL := *r.URL
-	seen.URL, seen.Body = &seenURL, nil
+	t.seen.URL, t.seen.Body = &seenURL, nil
 	if seenURL.Host == "" {
 		seenURL.Scheme, seenURL.Host = "http", r.Host
 	}
-	o.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tapKey{}, t)))
-	took := time.Since(began)
-	o.forwarding.Add(-1)
-	forwarded = true
+	// The request forwarded: r with its body read through the tap (r itself stays the
+	// server's, whose body type tells it whether the client waits for 100 Continue).
+	out := r.WithContext(context.WithValue(r.Context(), tapKey{}, t))
+	if r.Body != nil && r.Body != http.NoBody {
+		if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+			// Kept as it is forwarded: reading it first would have the proxy, not the
+			// upstream, tell the client to go on.
+			t.teed = true
+			out.Body = teeRequest{ReadCloser: r.Body, t: t}
+		} else {
+			t.readRequestBody(out)
+		}
+	}
+	// The server would add a Date and a sniffed Content-Type the upstream did not send.
+	w.Header()["Date"], w.Header()["Content-Type"] = nil, nil
+	t.queue = func() { o.queueOnce(n, t) }
+	returned := false
+	defer func() {
+		o.forwarding.Add(-1)
+		if !returned {
+			// The reverse proxy gave up (it panics with http.ErrAbortHandler): the upstream
+			// broke off its response, or the client left. The exchange is judged all the same.
+			t.setErr("the response broke off before its end: the upstream or the client closed the connection")
+		}
+		t.queue() // unless the response's end was read: no response, an upgrade, a break
+	}()
+	o.proxy.ServeHTTP(w, out)
+	returned = true
+}
+
+// queueOnce has the exchange judged, once: when the upstream's response has been read to its
+// end (before its last bytes reach the client, so that a report the client asks for then
+// has it), or else when the proxy is done with it.
+func (o *observer) queueOnce(n int, t *tap) {
+	if !t.queued.CompareAndSwap(false, true) {
+		return
+	}
+	took := time.Since(t.began)
 	o.judge(func() {
 		body, over := t.body.bytes()
-		o.log.Judge(context.Background(), n, observe.Exchange{Request: seen, RequestBody: reqBody, RequestTruncated: truncated,
-			Status: t.status, Header: t.header, Body: body, BodyTruncated: over, Error: t.err, Duration: took})
+		ex := observe.Exchange{Request: t.seen, RequestBody: t.reqBody, RequestTruncated: t.reqTruncated,
+			Status: t.status, Header: t.header, Body: body, BodyTruncated: over, Error: t.error(), Duration: took}
+		if t.teed {
+			sent, more := t.teedBody.bytes()
+			ex.RequestBody, ex.RequestTruncated = sent, more
+			ex.RequestBodyUnsent = len(sent) == 0 && !t.reqEOF.Load()
+		}
+		o.log.Judge(context.Background(), n, ex)
 	})
 }
 
@@ -496,6 +569,12 @@ func (o *observer) close() {
 	}
 }
 
+// proxyServer serves the proxy. Every request goes to the upstream, OPTIONS * too (the
+// server would answer it itself).
+func proxyServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, DisableGeneralOptionsHandler: true}
+}
+
 // upstreamFailed says on stderr that a request got no response from the upstream (its client
 // got a 502), at most once a second, with how many more since. The request's path is left out:
 // a client may put anything in it, and its token is not known to the redactor before judging.
@@ -570,16 +649,38 @@ func (b *boundedBuffer) bytes() ([]byte, bool) {
 	return slices.Clone(b.buf), b.over
 }
 
-// teeBody copies what the client is sent into a bounded buffer.
+// teeBody copies what the client is sent into a bounded buffer, and calls atEnd once the
+// upstream's body has been read to its end.
 type teeBody struct {
 	io.ReadCloser
-	w io.Writer
+	w     io.Writer
+	atEnd func()
 }
 
 func (t teeBody) Read(p []byte) (int, error) {
 	n, err := t.ReadCloser.Read(p)
 	if n > 0 {
 		_, _ = t.w.Write(p[:n])
+	}
+	if err == io.EOF {
+		t.atEnd()
+	}
+	return n, err
+}
+
+// teeRequest keeps what the upstream is sent of a request body.
+type teeRequest struct {
+	io.ReadCloser
+	t *tap
+}
+
+func (r teeRequest) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if n > 0 {
+		_, _ = r.t.teedBody.Write(p[:n])
+	}
+	if err == io.EOF {
+		r.t.reqEOF.Store(true)
 	}
 	return n, err
 }

@@ -58,6 +58,10 @@ func (o *Operation) route() *routers.Route {
 // ValidateRequest checks a request (sent to any base URL) against the operation and returns
 // every violation; none means it conforms. body is the request body (req.Body is not read).
 func (o *Operation) ValidateRequest(ctx context.Context, req *http.Request, body []byte) []Violation {
+	return o.validateRequest(ctx, req, body, false)
+}
+
+func (o *Operation) validateRequest(ctx context.Context, req *http.Request, body []byte, headOnly bool) []Violation {
 	var out []Violation
 	if req.Method != o.Method {
 		out = append(out, Violation{Where: InStatus, Reason: fmt.Sprintf("method %s, the operation is %s", req.Method, o.Method)})
@@ -76,6 +80,7 @@ func (o *Operation) ValidateRequest(ctx context.Context, req *http.Request, body
 		Options: &openapi3filter.Options{
 			MultiError:              true,
 			SkipSettingDefaults:     true,
+			ExcludeRequestBody:      headOnly,
 			AuthenticationFunc:      requireBearer,
 			SchemaValidationOptions: schemaOptions(),
 		},
@@ -84,6 +89,12 @@ func (o *Operation) ValidateRequest(ctx context.Context, req *http.Request, body
 		out = appendViolations(out, InBody, err)
 	}
 	return sortViolations(out)
+}
+
+// ValidateRequestHead is ValidateRequest of a request whose body was never sent (the client
+// waited for 100 Continue, the server answered without it): all but the body.
+func (o *Operation) ValidateRequestHead(ctx context.Context, req *http.Request) []Violation {
+	return o.validateRequest(ctx, req, nil, true)
 }
 
 // requireBearer accepts any request with an "Authorization: Bearer <something>" header: the

@@ -11,7 +11,9 @@ package observe
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -50,12 +52,15 @@ type Exchange struct {
 	RequestBody []byte
 	// RequestTruncated: the request body was longer than MaxBody; RequestBody is its start.
 	RequestTruncated bool
-	Status           int // 0: no response (Error says why)
-	Header           http.Header
-	Body             []byte
-	BodyTruncated    bool
-	Error            string
-	Duration         time.Duration
+	// RequestBodyUnsent: the client waited for "100 Continue" and the upstream answered without
+	// it: the body was never sent, and the request is judged without it.
+	RequestBodyUnsent bool
+	Status            int // 0: no response (Error says why)
+	Header            http.Header
+	Body              []byte
+	BodyTruncated     bool
+	Error             string
+	Duration          time.Duration
 }
 
 // Log collects the judged exchanges of one session, numbered in the order they were added
@@ -105,8 +110,12 @@ func (l *Log) Add(ctx context.Context, ex Exchange) harness.Result {
 // Judge judges an exchange numbered n (from Reserve) and keeps its entry.
 func (l *Log) Judge(ctx context.Context, n int, ex Exchange) harness.Result {
 	if ex.Request != nil {
-		if kind, token, ok := strings.Cut(ex.Request.Header.Get("Authorization"), " "); ok && strings.EqualFold(kind, "Bearer") {
-			l.redactor.Add(strings.TrimSpace(token))
+		for _, name := range credentialHeaders {
+			for _, field := range ex.Request.Header.Values(name) {
+				for _, c := range credentials(field) {
+					l.redactor.Add(c)
+				}
+			}
 		}
 	}
 	p, ok := l.profileOf(ex)
@@ -255,13 +264,17 @@ func Judge(ctx context.Context, p spec.Profile, ex Exchange) harness.Result {
 		r.Outcome, r.Message = harness.Errored, "no response: "+orDefault(ex.Error, "none recorded")
 		return r
 	}
-	if ex.RequestTruncated || ex.BodyTruncated {
+	body, unzippedOver := decoded(ex.Header, ex.Body)
+	if ex.RequestTruncated || ex.BodyTruncated || unzippedOver {
 		r.Outcome, r.Message = harness.Skipped, fmt.Sprintf("a body longer than %d bytes: not judged", MaxBody)
 		return r
 	}
-	body := decoded(ex.Header, ex.Body)
 	var must, should []spec.Violation
-	for _, v := range op.ValidateRequest(ctx, ex.Request, ex.RequestBody) {
+	requestViolations := op.ValidateRequest(ctx, ex.Request, ex.RequestBody)
+	if ex.RequestBodyUnsent {
+		requestViolations = op.ValidateRequestHead(ctx, ex.Request)
+	}
+	for _, v := range requestViolations {
 		v.Reason = "request: " + v.Reason
 		must = append(must, v)
 	}
@@ -338,19 +351,32 @@ func errorShape(body []byte) []spec.Violation {
 }
 
 // decoded is the body as the application sent it (gzip undone).
-func decoded(h http.Header, body []byte) []byte {
-	if !strings.EqualFold(h.Get("Content-Encoding"), "gzip") {
-		return body
+// over says it is longer than MaxBody (its start is returned). A body that does not unzip
+// is returned as it is: its judgement says it is not JSON.
+func decoded(h http.Header, body []byte) (out []byte, over bool) {
+	var zr io.Reader
+	var err error
+	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))) {
+	case "gzip", "x-gzip":
+		zr, err = gzip.NewReader(bytes.NewReader(body))
+	case "deflate": // zlib-wrapped (RFC 9110), though some servers send it raw
+		if zr, err = zlib.NewReader(bytes.NewReader(body)); err != nil {
+			zr, err = flate.NewReader(bytes.NewReader(body)), nil
+		}
+	default:
+		return body, false
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
-		return body
+		return body, false
 	}
-	out, err := io.ReadAll(io.LimitReader(zr, MaxBody))
+	out, err = io.ReadAll(io.LimitReader(zr, MaxBody+1))
 	if err != nil {
-		return body
+		return body, false
 	}
-	return out
+	if len(out) > MaxBody {
+		return out[:MaxBody], true
+	}
+	return out, false
 }
 
 func undocumented(ex Exchange, why string) harness.Result {
@@ -393,18 +419,56 @@ func record(ex Exchange) *harness.Exchange {
 	}
 	if ex.Status != 0 {
 		out.ResponseHeader = kept(ex.Header)
-		out.ResponseBody = keptBody(decoded(ex.Header, ex.Body), ex.BodyTruncated)
+		body, over := decoded(ex.Header, ex.Body)
+		out.ResponseBody = keptBody(body, ex.BodyTruncated || over)
 	}
 	return out
 }
 
-// kept is a header as reports keep it, bounded as the harness's own exchanges are, with the
-// Authorization showing its scheme only.
+// credentialHeaders are the request fields whose values are credentials.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization"}
+
+// credentials are the secrets of a credentials field: what follows the scheme ("Bearer x",
+// "Basic y"), whatever whitespace parts them, of each comma-separated credential; a bare value
+// of 8 bytes or more is one too.
+func credentials(field string) []string {
+	var out []string
+	for _, part := range strings.Split(field, ",") {
+		f := strings.Fields(part)
+		switch {
+		case len(f) > 1:
+			out = append(out, f[1:]...)
+		case len(f) == 1 && len(f[0]) >= 8:
+			out = append(out, f[0])
+		}
+	}
+	return out
+}
+
+// kept is a header as reports keep it, bounded as the harness's own exchanges are, with each
+// credentials field showing its schemes only.
 func kept(h http.Header) map[string]string {
-	if auth := h.Get("Authorization"); auth != "" {
-		h = h.Clone()
-		kind, _, _ := strings.Cut(auth, " ")
-		h.Set("Authorization", kind+" "+redact.Redacted)
+	cloned := false
+	for _, name := range credentialHeaders {
+		values := h.Values(name)
+		if len(values) == 0 {
+			continue
+		}
+		if !cloned {
+			h, cloned = h.Clone(), true
+		}
+		h.Del(name)
+		for _, v := range values {
+			var shown []string
+			for _, part := range strings.Split(v, ",") {
+				if f := strings.Fields(part); len(f) > 1 {
+					shown = append(shown, f[0]+" "+redact.Redacted)
+				} else if len(f) == 1 {
+					shown = append(shown, redact.Redacted)
+				}
+			}
+			h.Add(name, strings.Join(shown, ", "))
+		}
 	}
 	return harness.KeptHeader(h, nil)
 }

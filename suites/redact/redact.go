@@ -38,7 +38,9 @@ const MinFragment = 12
 type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string
-	m       *matcher // nil: no secret
+	known   map[string]bool // secrets, to tell a new one at once
+	m       *matcher        // nil: no secret
+	stale   bool            // secrets were added since m was built
 	// built is closed once Start's matcher is built; nil for New's.
 	built chan struct{}
 }
@@ -78,21 +80,29 @@ func unique(secrets []string) []string {
 	return out
 }
 
-// Add redacts one more secret. The forms it is looked for in are computed here, once.
+// Add redacts one more secret. The matcher is built again, for all the secrets, when it is
+// next needed: one matcher for all makes a single pass over every text, and building it when
+// needed rather than at each Add keeps a proxy that sees a new token per client from
+// building it once a request (a build grows faster than the number of secrets).
 func (r *Redactor) Add(secret string) {
 	if secret == "" {
 		return
 	}
-	r.wait() // else the background build could replace the matcher built here
+	r.wait() // else the background build could replace a matcher built since
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if slices.Contains(r.secrets, secret) {
+	if r.known == nil {
+		r.known = map[string]bool{}
+		for _, s := range r.secrets {
+			r.known[s] = true
+		}
+	}
+	if r.known[secret] {
 		return
 	}
+	r.known[secret] = true
 	r.secrets = append(r.secrets, secret)
-	// One matcher for all: a matcher per secret would be a pass per secret over every text,
-	// which costs more than building it again.
-	r.m = newMatcher(r.secrets)
+	r.stale = true
 }
 
 func (r *Redactor) wait() {
@@ -147,7 +157,16 @@ func (r *Redactor) ReplaceBytes(b []byte) []byte {
 func (r *Redactor) matcher() *matcher {
 	r.wait()
 	r.mu.RLock()
-	defer r.mu.RUnlock()
+	m, stale := r.m, r.stale
+	r.mu.RUnlock()
+	if !stale {
+		return m
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stale {
+		r.m, r.stale = newMatcher(r.secrets), false
+	}
 	return r.m
 }
 
