@@ -313,13 +313,15 @@ type tap struct {
 	teed     bool
 	teedBody boundedBuffer
 	reqEOF   atomic.Bool
-	status   int
-	header   http.Header
-	body     boundedBuffer
-	errMu    sync.Mutex
-	err      string
-	queue    func() // has the exchange judged, once
-	queued   atomic.Bool
+	// clientLeft: reading the request body failed, the client gone mid-body.
+	clientLeft atomic.Bool
+	status     int
+	header     http.Header
+	body       boundedBuffer
+	errMu      sync.Mutex
+	err        string
+	queue      func() // has the exchange judged, once
+	queued     atomic.Bool
 }
 
 func (t *tap) setErr(s string) {
@@ -369,8 +371,8 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 			// The request goes on as the client sent it: its path as written (net/url would
 			// escape it again its own way), and what ReverseProxy drops before Rewrite (the
 			// forwarding headers, and query parameters net/url cannot parse).
-			if raw := r.In.RequestURI; raw == "*" || strings.HasPrefix(raw, "/") && !strings.HasPrefix(raw, "//") {
-				r.Out.URL.Opaque, _, _ = strings.Cut(raw, "?")
+			if target, ok := requestTarget(r.In.RequestURI); ok {
+				r.Out.URL.Opaque = target
 			}
 			r.Out.URL.RawQuery = r.In.URL.RawQuery
 			for _, name := range forwardingHeaders {
@@ -397,17 +399,24 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 			// only reads the header from here on.
 			t.status, t.header = resp.StatusCode, resp.Header
 			resp.Body = teeBody{ReadCloser: resp.Body, w: &t.body, atEnd: t.queue}
+			if resp.Request.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
+				// No body to read to its end: the reverse proxy may flush the whole response
+				// before it reads the empty body, so the exchange is queued now.
+				t.queue()
+			}
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			if t, _ := r.Context().Value(tapKey{}).(*tap); t != nil {
-				if errors.Is(err, context.Canceled) {
+			t, _ := r.Context().Value(tapKey{}).(*tap)
+			switch {
+			case errors.Is(err, context.Canceled) || t != nil && t.clientLeft.Load():
+				if t != nil {
 					t.setErr("the client left before the response came")
-				} else {
+				}
+			default:
+				if t != nil {
 					t.setErr("upstream: " + err.Error())
 				}
-			}
-			if !errors.Is(err, context.Canceled) { // not the client gone
 				o.upstreamFailed(r.Method, err)
 			}
 			w.WriteHeader(http.StatusBadGateway)
@@ -457,8 +466,6 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.readRequestBody(out)
 		}
 	}
-	// The server would add a Date and a sniffed Content-Type the upstream did not send.
-	w.Header()["Date"], w.Header()["Content-Type"] = nil, nil
 	t.queue = func() { o.queueOnce(n, t) }
 	returned := false
 	defer func() {
@@ -470,7 +477,7 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		t.queue() // unless the response's end was read: no response, an upgrade, a break
 	}()
-	o.proxy.ServeHTTP(w, out)
+	o.proxy.ServeHTTP(unstamped{w}, out)
 	returned = true
 }
 
@@ -489,7 +496,9 @@ func (o *observer) queueOnce(n int, t *tap) {
 		if t.teed {
 			sent, more := t.teedBody.bytes()
 			ex.RequestBody, ex.RequestTruncated = sent, more
-			ex.RequestBodyUnsent = len(sent) == 0 && !t.reqEOF.Load()
+			// Not read to its end: the upstream answered before it had the body (or before it
+			// was sent at all), which is judged without it, not as the part it read.
+			ex.RequestBodyUnsent = !t.reqEOF.Load()
 		}
 		o.log.Judge(context.Background(), n, ex)
 	})
@@ -567,6 +576,23 @@ func (o *observer) close() {
 		o.closed = true
 		close(o.queue)
 	}
+}
+
+// requestTarget is the request target the client wrote, its query apart, as the upstream is to
+// get it: the path of an origin-form or absolute-form target ("/a{b}", "http://host/a{b}"), an
+// authority (CONNECT host:443) or "*". ok is false for a path that starts with "//": net/url
+// would write it as an absolute URL, and it goes on escaped as net/url escapes it.
+func requestTarget(requestURI string) (target string, ok bool) {
+	target, _, _ = strings.Cut(requestURI, "?")
+	if i := strings.Index(target, "://"); i > 0 && !strings.HasPrefix(target, "/") {
+		rest := target[i+len("://"):]
+		j := strings.IndexByte(rest, '/')
+		if j < 0 {
+			return "", false
+		}
+		target = rest[j:]
+	}
+	return target, target != "" && !strings.HasPrefix(target, "//")
 }
 
 // proxyServer serves the proxy. Every request goes to the upstream, OPTIONS * too (the
@@ -649,6 +675,26 @@ func (b *boundedBuffer) bytes() ([]byte, bool) {
 	return slices.Clone(b.buf), b.over
 }
 
+// unstamped keeps the server from adding to a response a Date and a sniffed Content-Type the
+// upstream did not send. It marks them when the final status is written: a 1xx before it
+// (103 Early Hints, 100 Continue) has the reverse proxy clear the header map.
+type unstamped struct{ http.ResponseWriter }
+
+func (u unstamped) WriteHeader(code int) {
+	if code >= 200 {
+		h := u.Header()
+		for _, name := range []string{"Date", "Content-Type"} {
+			if _, ok := h[name]; !ok {
+				h[name] = nil
+			}
+		}
+	}
+	u.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets the reverse proxy flush and hijack (an upgrade) through http.ResponseController.
+func (u unstamped) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
 // teeBody copies what the client is sent into a bounded buffer, and calls atEnd once the
 // upstream's body has been read to its end.
 type teeBody struct {
@@ -679,8 +725,11 @@ func (r teeRequest) Read(p []byte) (int, error) {
 	if n > 0 {
 		_, _ = r.t.teedBody.Write(p[:n])
 	}
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		r.t.reqEOF.Store(true)
+	case err != nil:
+		r.t.clientLeft.Store(true)
 	}
 	return n, err
 }

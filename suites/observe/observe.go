@@ -102,6 +102,43 @@ func below(path, base string) bool {
 	return path == base || strings.HasPrefix(path, base+"/")
 }
 
+// operationPath says whether the part of path below its base path (the upstream's, or the
+// profile's where the path has it) is the whole path of one of the contract's operations:
+// /api/v2/machineactions/{id} and /api/../x/machineactions/{id} are none, though they end
+// with one. A path without a base path (a profile told by the host) is matched by its end.
+func (l *Log) operationPath(p spec.Profile, path string) bool {
+	rel := ""
+	switch i := strings.Index(path+"/", p.BasePath+"/"); {
+	case l.base != "":
+		rel = strings.TrimPrefix(path, l.base)
+	case p.BasePath != "" && i >= 0:
+		rel = path[i+len(p.BasePath):]
+	default:
+		return true
+	}
+	c, err := p.Contract()
+	if err != nil {
+		return true // Judge says so
+	}
+	for _, o := range c.Operations() {
+		if segments(o.PathTemplate) != segments(rel) {
+			continue
+		}
+		if _, ok := o.PathParams(rel); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func segments(path string) int {
+	path = strings.Trim(path, "/")
+	if path == "" {
+		return 0
+	}
+	return strings.Count(path, "/") + 1
+}
+
 // Add judges an exchange under the next number.
 func (l *Log) Add(ctx context.Context, ex Exchange) harness.Result {
 	return l.Judge(ctx, l.Reserve(), ex)
@@ -125,6 +162,9 @@ func (l *Log) Judge(ctx context.Context, n int, ex Exchange) harness.Result {
 		r = undocumented(ex, "the path is below no profile's base path: give --profile to say which contract it speaks")
 	case l.base != "" && ex.Request != nil && ex.Request.URL != nil && !below(ex.Request.URL.Path, l.base):
 		r = undocumented(ex, fmt.Sprintf("the path is not below the upstream's base path %s, where the contract's operations are", l.base))
+		ok = false
+	case ex.Request != nil && ex.Request.URL != nil && !l.operationPath(p, ex.Request.URL.Path):
+		r = undocumented(ex, fmt.Sprintf("the %s contract documents no operation at %s: below its base path, the path is no operation's whole path", p.Name, ex.Request.URL.Path))
 		ok = false
 	default:
 		r = Judge(ctx, p, ex)
