@@ -322,6 +322,9 @@ type tap struct {
 	err        string
 	queue      func() // has the exchange judged, once
 	queued     atomic.Bool
+	// forwarded stops counting the request as being forwarded, once.
+	forwarded      func()
+	doneForwarding atomic.Bool
 }
 
 func (t *tap) setErr(s string) {
@@ -387,12 +390,17 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 		BufferPool: &bufferPool{}, // a 32 KiB buffer per response was most of the proxy's garbage
 		ModifyResponse: func(resp *http.Response) error {
 			t, _ := resp.Request.Context().Value(tapKey{}).(*tap)
-			if t == nil || resp.StatusCode == http.StatusSwitchingProtocols {
+			if t == nil {
+				return nil
+			}
+			if resp.StatusCode == http.StatusSwitchingProtocols {
 				// An upgraded connection is the upstream's own: its body must stay a
-				// ReadWriteCloser, and what goes through it is not an exchange to judge.
-				if t != nil {
-					t.status, t.header = resp.StatusCode, resp.Header
-				}
+				// ReadWriteCloser, and what goes through it is not an exchange to judge. The
+				// exchange is judged now, and no longer counts as being forwarded: the tunnel
+				// may stay open for hours.
+				t.status, t.header = resp.StatusCode, resp.Header
+				t.queue()
+				t.forwarded()
 				return nil
 			}
 			// Not a copy: the reverse proxy has removed the hop-by-hop fields already and
@@ -467,9 +475,14 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	t.queue = func() { o.queueOnce(n, t) }
+	t.forwarded = func() {
+		if t.doneForwarding.CompareAndSwap(false, true) {
+			o.forwarding.Add(-1)
+		}
+	}
 	returned := false
 	defer func() {
-		o.forwarding.Add(-1)
+		t.forwarded()
 		if !returned {
 			// The reverse proxy gave up (it panics with http.ErrAbortHandler): the upstream
 			// broke off its response, or the client left. The exchange is judged all the same.

@@ -68,9 +68,13 @@ func probeRaw(t *testing.T, addr, req string) string {
 const probeActionID = "24c7c9b9-4b1f-4c2b-9a1d-6f3e8b2a7c10"
 
 // A protocol upgrade (WebSocket...) goes through: the upstream's 101 reaches the client (a
-// tapped body, not a ReadWriteCloser, had ReverseProxy refuse it with 502).
+// tapped body, not a ReadWriteCloser, had ReverseProxy refuse it with 502). While the tunnel
+// stays open, the exchange is judged and the request no longer counts as being forwarded (the
+// judge would wait for it).
 func TestProxyPassesAnUpgrade(t *testing.T) {
-	_, front, _, _ := probeProxy(t, func(w http.ResponseWriter, r *http.Request) {
+	release := make(chan struct{})
+	defer close(release)
+	o, front, _, _ := probeProxy(t, func(w http.ResponseWriter, r *http.Request) {
 		c, bw, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			return
@@ -78,6 +82,7 @@ func TestProxyPassesAnUpgrade(t *testing.T) {
 		defer c.Close()
 		_, _ = bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
 		_ = bw.Flush()
+		<-release // the tunnel stays open
 	})
 	c, err := net.Dial("tcp", strings.TrimPrefix(front.URL, "http://"))
 	if err != nil {
@@ -92,6 +97,12 @@ func TestProxyPassesAnUpgrade(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Errorf("the upstream answered 101, the client got %d", resp.StatusCode)
+	}
+	if res, _ := o.report(); len(res.Checks) != 1 || res.Checks[0].Title != "GET /api/machineactions/"+probeActionID+" -> 101" {
+		t.Errorf("with the tunnel open, the report has %+v", res.Checks)
+	}
+	if n := o.forwarding.Load(); n != 0 {
+		t.Errorf("with the tunnel open, %d request(s) count as being forwarded", n)
 	}
 }
 
