@@ -32,8 +32,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## fuzz: run each fuzz test beyond its seed corpus for FUZZTIME: the reference's request
-## handling, response validation, path matching, configuration loading, results.json's indenting
-## and the redactor
+## handling, response validation, path matching, configuration loading, results.json's indenting,
+## the redactor, HAR reading and the proxy's request targets
 fuzz:
 	$(GO) test ./fixtures/reference -run '^$$' -fuzz FuzzRequestHandling -fuzztime $(FUZZTIME)
 	$(GO) test ./spec -run '^$$' -fuzz FuzzValidateResponse -fuzztime $(FUZZTIME)
@@ -42,6 +42,8 @@ fuzz:
 	$(GO) test ./runner/results -run '^$$' -fuzz FuzzIndent -fuzztime $(FUZZTIME)
 	$(GO) test ./suites/redact -run '^$$' -fuzz FuzzFragments -fuzztime $(FUZZTIME)
 	$(GO) test ./suites/redact -run '^$$' -fuzz FuzzMatcherIsBruteForce -fuzztime $(FUZZTIME)
+	$(GO) test ./suites/observe -run '^$$' -fuzz FuzzReadHAR -fuzztime $(FUZZTIME)
+	$(GO) test ./runner -run '^$$' -fuzz FuzzRequestTarget -fuzztime $(FUZZTIME)
 
 ## selftest: prove every check can fail (mutants) and raises no false alarm (conformant variants)
 selftest:

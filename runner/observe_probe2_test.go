@@ -282,3 +282,23 @@ func TestProxyJudgesOnlyTheContractsPaths(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRequestTarget: the target sent on is the one the client wrote, its query apart: for an
+// origin-form target, the path itself; never one net/url would turn into an absolute URL.
+func FuzzRequestTarget(f *testing.F) {
+	for _, seed := range []string{"/api/a{b}?q", "*", "http://x/api/a?b", "//api/x", "example.com:443", "", "?", "http://x", "/"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, requestURI string) {
+		target, ok := requestTarget(requestURI)
+		if !ok {
+			return
+		}
+		if target == "" || strings.HasPrefix(target, "//") || strings.Contains(target, "?") || !strings.Contains(requestURI, target) {
+			t.Errorf("%q: target %q", requestURI, target)
+		}
+		if path, _, _ := strings.Cut(requestURI, "?"); strings.HasPrefix(requestURI, "/") && target != path {
+			t.Errorf("%q: target %q, want the path %q", requestURI, target, path)
+		}
+	})
+}
