@@ -69,18 +69,15 @@ exchange, bearer tokens redacted.`,
 		fmt.Fprintf(stderr, "observe: %v\n", err)
 		return exitUsage
 	}
-	exchanges, skipped, err := observe.ReadHAR(data)
+	start := time.Now()
+	log := observe.NewLog(p)
+	skipped, err := observe.EachHAR(data, func(ex observe.Exchange) { log.Add(ctx, ex) })
 	if err != nil {
 		fmt.Fprintf(stderr, "observe: %s: %v\n", fs.Arg(0), err)
 		return exitUsage
 	}
 	if skipped > 0 {
 		fmt.Fprintf(stderr, "observe: %d entries without a response left out\n", skipped)
-	}
-	start := time.Now()
-	log := observe.NewLog(p)
-	for _, ex := range exchanges {
-		log.Add(ctx, ex)
 	}
 	res, code := observeReports(log, fs.Arg(0), *strict, start, *reportDir, stdout, stderr)
 	if res != nil {
@@ -511,7 +508,7 @@ func (o *observer) queueOnce(n int, t *tap) {
 			ex.RequestBody, ex.RequestTruncated = sent, more
 			// Not read to its end: the upstream answered before it had the body (or before it
 			// was sent at all), which is judged without it, not as the part it read.
-			ex.RequestBodyUnsent = !t.reqEOF.Load()
+			ex.RequestBodyUnknown = !t.reqEOF.Load()
 		}
 		o.log.Judge(context.Background(), n, ex)
 	})

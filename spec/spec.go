@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -261,9 +262,24 @@ func schemaOptions(extra ...openapi3.SchemaValidationOption) []openapi3.SchemaVa
 	return append([]openapi3.SchemaValidationOption{
 		openapi3.MultiErrors(),
 		openapi3.WithStringFormatValidator("uuid", uuidFormat),
+		openapi3.WithStringFormatValidator("date-time", dateTimeFormat),
 	}, extra...)
 }
 
 // uuidFormat is compiled once: compiling its pattern per validation was most of a
 // validation's cost (BenchmarkValidateResponse).
 var uuidFormat = openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)
+
+// ParseTime reads an RFC 3339 date-time as RFC 3339 allows it and Go's time.Parse does not:
+// "t" and "z" in lower case, and a leap second (read as the second before it).
+func ParseTime(s string) (time.Time, error) {
+	s = strings.ToUpper(s)
+	if date, rest, ok := strings.Cut(s, "T"); ok && len(rest) >= 8 && rest[5:8] == ":60" {
+		s = date + "T" + rest[:6] + "59" + rest[8:]
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+// dateTimeFormat is RFC 3339's date-time as RFC 3339 writes it (5.6): kin-openapi's own is
+// the same but for "t" and "z", which RFC 3339 allows in lower case too.
+var dateTimeFormat = openapi3.NewRegexpFormatValidator(`^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])[Tt]([0-1][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?([Zz]|(\+|-)([0-1][0-9]|2[0-3]):[0-5][0-9])$`)

@@ -193,3 +193,16 @@ func TestOperationHelpers(t *testing.T) {
 		t.Errorf("Element %q", got)
 	}
 }
+
+// ParseTime reads RFC 3339 as RFC 3339 writes it: "t" and "z" in either case, seven fractional
+// digits as the seed has them, a leap second; and refuses what it is not.
+func TestParseTime(t *testing.T) {
+	for s, ok := range map[string]bool{
+		"2025-03-04T10:11:12.1234567Z": true, "2025-03-04t10:11:12z": true, "2016-12-31T23:59:60Z": true,
+		"2025-03-04T10:11:12+02:00": true, "2025-03-04 10:11:12Z": false, "2025-03-04T10:11:12": false, "": false,
+	} {
+		if _, err := spec.ParseTime(s); (err == nil) != ok {
+			t.Errorf("%q: %v, want ok %t", s, err, ok)
+		}
+	}
+}

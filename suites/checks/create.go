@@ -71,7 +71,7 @@ func property(g Gomega, ex *harness.Exchange, action map[string]any, name string
 
 func parseTime(g Gomega, ex *harness.Exchange, action map[string]any, name string) time.Time {
 	value := property(g, ex, action, name)
-	t, err := time.Parse(time.RFC3339Nano, value)
+	t, err := spec.ParseTime(value)
 	g.Expect(err).NotTo(HaveOccurred(), "%q = %q is not an RFC 3339 date-time\n%s", name, value, ex)
 	return t
 }

@@ -32,6 +32,7 @@ type harRequest struct {
 	Method   *string      `json:"method"`
 	URL      *string      `json:"url"`
 	Headers  *[]harHeader `json:"headers"`
+	BodySize *int64       `json:"bodySize"`
 	PostData *struct {
 		MimeType string `json:"mimeType"`
 		Text     string `json:"text"`
@@ -43,8 +44,8 @@ type harResponse struct {
 	Status  *int         `json:"status"`
 	Headers *[]harHeader `json:"headers"`
 	Content *struct {
-		Text     string `json:"text"`
-		Encoding string `json:"encoding"`
+		Text     *string `json:"text"` // optional in HAR 1.2: left out when not recorded
+		Encoding string  `json:"encoding"`
 	} `json:"content"`
 }
 
@@ -57,29 +58,43 @@ type harHeader struct {
 // that names where it breaks: "entries[3].response.status: missing". An entry without a
 // response (status 0: the browser gave up) is left out; skipped counts them.
 func ReadHAR(data []byte) (exchanges []Exchange, skipped int, err error) {
-	var f harFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&f); err != nil {
-		return nil, 0, fmt.Errorf("not a HAR file: %w", decodeError(data, err))
+	skipped, err = EachHAR(data, func(ex Exchange) { exchanges = append(exchanges, ex) })
+	if err != nil {
+		return nil, 0, err
 	}
-	if f.Log == nil {
-		return nil, 0, fmt.Errorf("log: missing")
+	return exchanges, skipped, nil
+}
+
+// EachHAR is ReadHAR handing each exchange to f in turn, once the whole file is known to be
+// valid: only one exchange's bodies are held at a time (a recording may be hundreds of MB).
+func EachHAR(data []byte, f func(Exchange)) (skipped int, err error) {
+	var file harFile
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // HAR 1.2: a reader ignores a byte order mark
+	if err := json.Unmarshal(data, &file); err != nil {
+		return 0, fmt.Errorf("not a HAR file: %w", decodeError(data, err))
 	}
-	if f.Log.Entries == nil {
-		return nil, 0, fmt.Errorf("log.entries: missing")
+	if file.Log == nil {
+		return 0, fmt.Errorf("log: missing")
 	}
-	for i, e := range *f.Log.Entries {
-		ex, err := harExchange(e)
-		if err != nil {
-			return nil, 0, fmt.Errorf("entries[%d].%v", i, err)
+	if file.Log.Entries == nil {
+		return 0, fmt.Errorf("log.entries: missing")
+	}
+	entries := *file.Log.Entries
+	for i := range entries {
+		if _, err := harExchange(entries[i]); err != nil {
+			return 0, fmt.Errorf("entries[%d].%v", i, err)
 		}
+	}
+	for i := range entries {
+		ex, _ := harExchange(entries[i])
+		entries[i] = harEntry{} // its text is garbage from here on
 		if ex.Status == 0 {
 			skipped++
 			continue
 		}
-		exchanges = append(exchanges, ex)
+		f(ex)
 	}
-	return exchanges, skipped, nil
+	return skipped, nil
 }
 
 func harExchange(e harEntry) (Exchange, error) {
@@ -122,19 +137,23 @@ func harExchange(e harEntry) (Exchange, error) {
 		if err != nil {
 			return ex, err
 		}
-		ex.RequestBody = body
+		ex.RequestBody, ex.RequestTruncated = bounded(body)
 		if reqHeader.Get("Content-Type") == "" && rq.PostData.MimeType != "" {
 			reqHeader.Set("Content-Type", rq.PostData.MimeType)
 		}
+	} else if rq.BodySize != nil && *rq.BodySize > 0 || reqHeader.Get("Content-Length") != "" && reqHeader.Get("Content-Length") != "0" {
+		ex.RequestBodyUnknown = true // a body was sent, and not recorded
 	}
-	if rs.Content != nil {
-		body, err := harText("response.content", rs.Content.Text, rs.Content.Encoding)
+	if rs.Content != nil && rs.Content.Text != nil {
+		body, err := harText("response.content", *rs.Content.Text, rs.Content.Encoding)
 		if err != nil {
 			return ex, err
 		}
-		ex.Body = body
+		ex.Body, ex.BodyTruncated = bounded(body)
 		// A HAR holds the content decoded: the encoding header no longer describes it.
 		respHeader.Del("Content-Encoding")
+	} else {
+		ex.BodyUnknown = true // not recorded (a browser may leave bodies out)
 	}
 	if e.Time != nil && *e.Time > 0 {
 		ex.Duration = time.Duration(*e.Time * float64(time.Millisecond))
@@ -162,6 +181,14 @@ func harHeaders(where string, hs *[]harHeader) (http.Header, error) {
 	return h, nil
 }
 
+// bounded keeps the first MaxBody bytes of a body, as the proxy does.
+func bounded(body []byte) ([]byte, bool) {
+	if len(body) <= MaxBody {
+		return body, false
+	}
+	return bytes.Clone(body[:MaxBody]), true
+}
+
 func harText(where, text, encoding string) ([]byte, error) {
 	switch strings.ToLower(encoding) {
 	case "":
@@ -183,9 +210,9 @@ func decodeError(data []byte, err error) error {
 	var syntax *json.SyntaxError
 	var kind *json.UnmarshalTypeError
 	switch {
-	case errors.Is(err, io.EOF):
+	case len(bytes.TrimSpace(data)) == 0:
 		return errors.New("the file is empty")
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntax) && syntax.Error() == "unexpected end of JSON input":
 		return errors.New("the JSON ends before it is complete")
 	case errors.As(err, &syntax):
 		return fmt.Errorf("not JSON at %s: %v", position(data, syntax.Offset), err)
