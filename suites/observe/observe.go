@@ -320,8 +320,10 @@ func Judge(ctx context.Context, p spec.Profile, ex Exchange) harness.Result {
 		return r
 	}
 	var must, should []spec.Violation
-	requestViolations := op.ValidateRequestHead(ctx, ex.Request)
-	if !ex.RequestBodyUnknown {
+	var requestViolations []spec.Violation
+	if ex.RequestBodyUnknown {
+		requestViolations = op.ValidateRequestHead(ctx, ex.Request)
+	} else {
 		requestViolations = op.ValidateRequest(ctx, ex.Request, ex.RequestBody)
 		if len(ex.RequestBody) > 0 && isJSON(ex.Request.Header) && !json.Valid(ex.RequestBody) {
 			// The validator reads the first JSON value and leaves what follows it.
