@@ -396,8 +396,10 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 				// exchange is judged now, and no longer counts as being forwarded: the tunnel
 				// may stay open for hours.
 				t.status, t.header = resp.StatusCode, resp.Header
-				t.queue()
-				t.forwarded()
+				if strings.EqualFold(resp.Request.Header.Get("Upgrade"), resp.Header.Get("Upgrade")) {
+					t.queue() // else the reverse proxy refuses it, and the exchange ends with a 502
+					t.forwarded()
+				}
 				return nil
 			}
 			// Not a copy: the reverse proxy has removed the hop-by-hop fields already and
@@ -418,11 +420,16 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 				if t != nil {
 					t.setErr("the client left before the response came")
 				}
+			case t != nil && t.status != 0:
+				// The upstream answered, and the reverse proxy could not pass the answer on
+				// (an upgrade to another protocol than the client asked for...).
+				t.setErr("the upstream's answer could not be passed on: " + err.Error())
+				o.upstreamFailed(r.Method, "its answer could not be passed on", err)
 			default:
 				if t != nil {
 					t.setErr("upstream: " + err.Error())
 				}
-				o.upstreamFailed(r.Method, err)
+				o.upstreamFailed(r.Method, "got no response from the upstream", err)
 			}
 			w.WriteHeader(http.StatusBadGateway)
 		},
@@ -611,10 +618,10 @@ func proxyServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, DisableGeneralOptionsHandler: true}
 }
 
-// upstreamFailed says on stderr that a request got no response from the upstream (its client
-// got a 502), at most once a second, with how many more since. The request's path is left out:
+// upstreamFailed says on stderr that a request got no response from the upstream, or one the
+// reverse proxy could not pass on (its client got a 502), at most once a second, with how many more since. The request's path is left out:
 // a client may put anything in it, and its token is not known to the redactor before judging.
-func (o *observer) upstreamFailed(method string, err error) {
+func (o *observer) upstreamFailed(method, what string, err error) {
 	now := time.Now().UnixNano()
 	last := o.lastFailure.Load()
 	if now-last < int64(time.Second) || !o.lastFailure.CompareAndSwap(last, now) {
@@ -625,7 +632,7 @@ func (o *observer) upstreamFailed(method string, err error) {
 	if n := o.failuresUnsaid.Swap(0); n > 0 {
 		more = fmt.Sprintf(" (and %d more since)", n)
 	}
-	line := fmt.Sprintf("proxy: a %s got no response from the upstream, its client a 502: %v%s\n", method, err, more)
+	line := fmt.Sprintf("proxy: a %s %s, its client a 502: %v%s\n", method, what, err, more)
 	_, _ = io.WriteString(o.stderr, o.log.Redactor().Replace(line))
 }
 

@@ -32,7 +32,7 @@ import (
 // measured there is mostly the extra CPU of a saturated machine shared out among the 10
 // connections (the "forward" yardstick shows how much of it any hop costs); 5ms stands for an
 // upstream a short network hop away (the real service is tens to hundreds of milliseconds
-// away). -benchtime 3000x or more: fewer requests make a noisy median.
+// away). -benchtime 3600x or more: fewer requests make a noisy median.
 func BenchmarkProxyOverhead(b *testing.B) {
 	for _, rtt := range []time.Duration{0, 5 * time.Millisecond} {
 		b.Run("rtt="+rtt.String(), func(b *testing.B) { benchmarkProxyOverhead(b, rtt) })

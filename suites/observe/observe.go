@@ -168,6 +168,8 @@ func (l *Log) Judge(ctx context.Context, n int, ex Exchange) harness.Result {
 	p, ok := l.profileOf(ex)
 	var r harness.Result
 	switch {
+	case !ok && tokenRequest(ex):
+		r = undocumented(ex, "a token request: no operation of the contract")
 	case !ok:
 		r = undocumented(ex, "the path is below no profile's base path: give --profile to say which contract it speaks")
 	case l.base != "" && ex.Request != nil && ex.Request.URL != nil && !below(ex.Request.URL.Path, l.base):
@@ -314,7 +316,15 @@ func Judge(ctx context.Context, p spec.Profile, ex Exchange) harness.Result {
 		r.Outcome, r.Message = harness.Errored, "no response: "+orDefault(ex.Error, "none recorded")
 		return r
 	}
-	body, unzippedOver := decoded(ex.Header, ex.Body)
+	body, unzippedOver, opaque := decode(ex.Header, ex.Body)
+	if opaque {
+		ex.BodyUnknown = true
+	}
+	if ex.Request.Header.Get("Content-Encoding") != "" {
+		requestBody, over, opaque := decode(ex.Request.Header, ex.RequestBody)
+		ex.RequestBody, unzippedOver = requestBody, unzippedOver || over
+		ex.RequestBodyUnknown = ex.RequestBodyUnknown || opaque
+	}
 	if ex.RequestTruncated || ex.BodyTruncated || unzippedOver {
 		r.Outcome, r.Message = harness.Skipped, fmt.Sprintf("a body longer than %d bytes: not judged", MaxBody)
 		return r
@@ -325,7 +335,7 @@ func Judge(ctx context.Context, p spec.Profile, ex Exchange) harness.Result {
 		requestViolations = op.ValidateRequestHead(ctx, ex.Request)
 	} else {
 		requestViolations = op.ValidateRequest(ctx, ex.Request, ex.RequestBody)
-		if len(ex.RequestBody) > 0 && isJSON(ex.Request.Header) && !json.Valid(ex.RequestBody) {
+		if isJSON(ex.Request.Header) && trailingText(ex.RequestBody) {
 			// The validator reads the first JSON value and leaves what follows it.
 			requestViolations = append(requestViolations, spec.Violation{Where: spec.InBody, Reason: "the body is not JSON: a JSON value followed by more text"})
 		}
@@ -348,6 +358,10 @@ func Judge(ctx context.Context, p spec.Profile, ex Exchange) harness.Result {
 	}
 	r.Violations = append(must, should...)
 	switch {
+	case len(r.Violations) == 0 && (ex.BodyUnknown || ex.RequestBodyUnknown):
+		// Nothing wrong in what could be judged; but a body could not be: not a pass.
+		r.Outcome, r.Message = harness.Skipped, "the rest conforms, but "+unknownBodies(ex)+": the exchange is not judged whole"
+		return r
 	case len(must) > 0:
 		r.Outcome, r.Message = harness.Failed, fmt.Sprintf("%d violation(s) of the %s contract", len(r.Violations), p.Name)
 	case len(should) > 0:
@@ -395,6 +409,30 @@ func created(p spec.Profile, op *spec.Operation, ex Exchange, body []byte) (must
 	return must, should
 }
 
+// unknownBodies says which bodies of an exchange are not known, and why.
+func unknownBodies(ex Exchange) string {
+	var parts []string
+	if ex.RequestBodyUnknown {
+		parts = append(parts, "the request body is not known (not sent whole, not recorded, or in an encoding the judge cannot undo)")
+	}
+	if ex.BodyUnknown {
+		parts = append(parts, "the response body is not known (not recorded, or in an encoding the judge cannot undo: "+orDefault(ex.Header.Get("Content-Encoding"), "none")+")")
+	}
+	return strings.Join(parts, ", and ")
+}
+
+// trailingText says whether body is a JSON value followed by more than whitespace (a body that
+// is no JSON value at all is the validator's to report).
+func trailingText(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var v json.RawMessage
+	if dec.Decode(&v) != nil {
+		return false
+	}
+	_, err := dec.Token()
+	return err != io.EOF
+}
+
 // isJSON says whether a header's Content-Type is JSON.
 func isJSON(h http.Header) bool {
 	mt, _, _ := strings.Cut(strings.ToLower(h.Get("Content-Type")), ";")
@@ -417,13 +455,21 @@ func errorShape(body []byte) []spec.Violation {
 	return nil
 }
 
-// decoded is the body as the application sent it (gzip undone).
-// over says it is longer than MaxBody (its start is returned). A body that does not unzip
-// is returned as it is: its judgement says it is not JSON.
+// decoded is the body as the application sent it (gzip or deflate undone). over says it is
+// longer than MaxBody (its start is returned). A body that does not unzip is returned as it
+// is: its judgement says it is not JSON. opaque says it is in an encoding the judge cannot
+// undo (br, zstd...): its content is not known.
 func decoded(h http.Header, body []byte) (out []byte, over bool) {
+	out, over, _ = decode(h, body)
+	return out, over
+}
+
+func decode(h http.Header, body []byte) (out []byte, over, opaque bool) {
 	var zr io.Reader
 	var err error
-	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))) {
+	switch encoding := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))); encoding {
+	case "", "identity":
+		return body, false, false
 	case "gzip", "x-gzip":
 		zr, err = gzip.NewReader(bytes.NewReader(body))
 	case "deflate": // zlib-wrapped (RFC 9110), though some servers send it raw
@@ -431,19 +477,19 @@ func decoded(h http.Header, body []byte) (out []byte, over bool) {
 			zr, err = flate.NewReader(bytes.NewReader(body)), nil
 		}
 	default:
-		return body, false
+		return body, false, len(body) > 0
 	}
 	if err != nil {
-		return body, false
+		return body, false, false
 	}
 	out, err = io.ReadAll(io.LimitReader(zr, MaxBody+1))
 	if err != nil {
-		return body, false
+		return body, false, false
 	}
 	if len(out) > MaxBody {
-		return out[:MaxBody], true
+		return out[:MaxBody], true, false
 	}
-	return out, false
+	return out, false, false
 }
 
 func undocumented(ex Exchange, why string) harness.Result {
@@ -507,8 +553,12 @@ func tokenSecrets(ex Exchange) []string {
 			}
 		}
 	}
+	if ex.Request != nil && ex.Request.URL != nil {
+		out = append(out, ex.Request.URL.Query()["access_token"]...) // RFC 6750 2.3
+	}
+	body, _ := decoded(ex.Header, ex.Body) // the reports keep it decoded
 	var answer map[string]any
-	if bytes.Contains(ex.Body, []byte(`_token"`)) && json.Unmarshal(ex.Body, &answer) == nil {
+	if bytes.Contains(body, []byte(`_token"`)) && json.Unmarshal(body, &answer) == nil {
 		for _, name := range secretFields {
 			if v, ok := answer[name].(string); ok {
 				out = append(out, v)
@@ -516,6 +566,12 @@ func tokenSecrets(ex Exchange) []string {
 		}
 	}
 	return slices.DeleteFunc(out, func(s string) bool { return len(s) < 8 })
+}
+
+// tokenRequest says whether an exchange asks an OAuth token endpoint for a token.
+func tokenRequest(ex Exchange) bool {
+	return ex.Request != nil && ex.Request.URL != nil && (strings.HasSuffix(ex.Request.URL.Path, "/token") ||
+		strings.EqualFold(ex.Request.URL.Hostname(), "login.microsoftonline.com"))
 }
 
 // credentialHeaders are the request fields whose values are credentials.

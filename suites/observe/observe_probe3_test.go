@@ -80,3 +80,22 @@ func TestJudgeHostWithoutTheBasePathIsUndocumented(t *testing.T) {
 		}
 	}
 }
+
+// A HAR body over MaxBody keeps its first MaxBody bytes, in an array of its own (not the whole
+// body's), and is flagged: the exchange is skipped, as the proxy skips it.
+func TestHARBodyOverTheBound(t *testing.T) {
+	big := strings.Repeat("x", 2*MaxBody)
+	har := `{"log":{"entries":[{"request":{"method":"POST","url":"https://x/api/machines/m/collectInvestigationPackage","headers":[],"postData":{"text":"` + big + `"}},` +
+		`"response":{"status":201,"headers":[],"content":{"text":"` + big + `"}}}]}}`
+	exchanges, _, err := ReadHAR([]byte(har))
+	if err != nil || len(exchanges) != 1 {
+		t.Fatalf("%v, %d exchanges", err, len(exchanges))
+	}
+	ex := exchanges[0]
+	if !ex.RequestTruncated || !ex.BodyTruncated || len(ex.Body) != MaxBody || cap(ex.Body) > MaxBody+4096 || cap(ex.RequestBody) > MaxBody+4096 {
+		t.Errorf("truncated %t %t, body %d bytes (cap %d), request body cap %d", ex.RequestTruncated, ex.BodyTruncated, len(ex.Body), cap(ex.Body), cap(ex.RequestBody))
+	}
+	if r := Judge(context.Background(), spec.MDE, ex); r.Outcome != harness.Skipped {
+		t.Errorf("%s %q: want skipped", r.Outcome, r.Message)
+	}
+}
