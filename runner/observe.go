@@ -423,11 +423,11 @@ func newObserver(up *url.URL, p *spec.Profile, target string, strict bool, repor
 			case t != nil && t.status != 0:
 				// The upstream answered, and the reverse proxy could not pass the answer on
 				// (an upgrade to another protocol than the client asked for...).
-				t.setErr("the upstream's answer could not be passed on: " + err.Error())
+				t.setErr("the upstream answered, but its answer could not be passed on (the client got 502): " + err.Error())
 				o.upstreamFailed(r.Method, "its answer could not be passed on", err)
 			default:
 				if t != nil {
-					t.setErr("upstream: " + err.Error())
+					t.setErr("no response from the upstream (the client got 502): " + err.Error())
 				}
 				o.upstreamFailed(r.Method, "got no response from the upstream", err)
 			}

@@ -141,8 +141,9 @@ func harExchange(e harEntry) (Exchange, error) {
 		if reqHeader.Get("Content-Type") == "" && rq.PostData.MimeType != "" {
 			reqHeader.Set("Content-Type", rq.PostData.MimeType)
 		}
-	} else if rq.BodySize != nil && *rq.BodySize > 0 || reqHeader.Get("Content-Length") != "" && reqHeader.Get("Content-Length") != "0" {
-		ex.RequestBodyUnknown = true // a body was sent, and not recorded
+	} else if hasBody(*rq.Method) && !(rq.BodySize != nil && *rq.BodySize == 0 || reqHeader.Get("Content-Length") == "0") ||
+		rq.BodySize != nil && *rq.BodySize > 0 {
+		ex.RequestBodyUnknown = true // a body was (or may have been) sent, and not recorded
 	}
 	if rs.Content != nil && rs.Content.Text != nil {
 		body, err := harText("response.content", *rs.Content.Text, rs.Content.Encoding)
@@ -179,6 +180,15 @@ func harHeaders(where string, hs *[]harHeader) (http.Header, error) {
 		h.Add(*x.Name, *x.Value)
 	}
 	return h, nil
+}
+
+// hasBody says whether a request of this method carries a body as a rule.
+func hasBody(method string) bool {
+	switch strings.ToUpper(method) {
+	case "POST", "PUT", "PATCH":
+		return true
+	}
+	return false
 }
 
 // bounded keeps the first MaxBody bytes of a body, as the proxy does.

@@ -313,7 +313,7 @@ func Judge(ctx context.Context, p spec.Profile, ex Exchange) harness.Result {
 		Duration:  ex.Duration,
 	}
 	if ex.Error != "" || ex.Status == 0 {
-		r.Outcome, r.Message = harness.Errored, "no response: "+orDefault(ex.Error, "none recorded")
+		r.Outcome, r.Message = harness.Errored, "not judged: "+orDefault(ex.Error, "no response recorded")
 		return r
 	}
 	body, unzippedOver, opaque := decode(ex.Header, ex.Body)
@@ -323,7 +323,9 @@ func Judge(ctx context.Context, p spec.Profile, ex Exchange) harness.Result {
 	if ex.Request.Header.Get("Content-Encoding") != "" {
 		requestBody, over, opaque := decode(ex.Request.Header, ex.RequestBody)
 		ex.RequestBody, unzippedOver = requestBody, unzippedOver || over
-		ex.RequestBodyUnknown = ex.RequestBodyUnknown || opaque
+		// An encoding the judge cannot undo hides the body, unless the body is JSON as it is
+		// (a mislabelled body, "utf-8"): that one is judged, not let through unjudged.
+		ex.RequestBodyUnknown = ex.RequestBodyUnknown || opaque && !json.Valid(ex.RequestBody)
 	}
 	if ex.RequestTruncated || ex.BodyTruncated || unzippedOver {
 		r.Outcome, r.Message = harness.Skipped, fmt.Sprintf("a body longer than %d bytes: not judged", MaxBody)
@@ -547,16 +549,17 @@ var secretFields = []string{"client_secret", "client_assertion", "assertion", "p
 func tokenSecrets(ex Exchange) []string {
 	var out []string
 	if ex.Request != nil && strings.HasPrefix(strings.ToLower(ex.Request.Header.Get("Content-Type")), "application/x-www-form-urlencoded") {
-		if form, err := url.ParseQuery(string(ex.RequestBody)); err == nil {
-			for _, name := range secretFields {
-				out = append(out, form[name]...)
-			}
-		}
+		out = append(out, formSecrets(string(ex.RequestBody))...)
 	}
 	if ex.Request != nil && ex.Request.URL != nil {
-		out = append(out, ex.Request.URL.Query()["access_token"]...) // RFC 6750 2.3
+		out = append(out, formSecrets(ex.Request.URL.RawQuery)...) // access_token: RFC 6750 2.3
+	}
+	if location, err := url.Parse(ex.Header.Get("Location")); err == nil { // an authorization redirect
+		out = append(out, formSecrets(location.RawQuery)...)
+		out = append(out, formSecrets(location.Fragment)...)
 	}
 	body, _ := decoded(ex.Header, ex.Body) // the reports keep it decoded
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	var answer map[string]any
 	if bytes.Contains(body, []byte(`_token"`)) && json.Unmarshal(body, &answer) == nil {
 		for _, name := range secretFields {
@@ -568,6 +571,26 @@ func tokenSecrets(ex Exchange) []string {
 	return slices.DeleteFunc(out, func(s string) bool { return len(s) < 8 })
 }
 
+// formSecrets are the values of the secret fields of a form or query, pair by pair: one pair
+// that does not unescape does not hide the others (url.ParseQuery would drop them all).
+func formSecrets(form string) []string {
+	var out []string
+	for _, pair := range strings.FieldsFunc(form, func(r rune) bool { return r == '&' || r == ';' }) {
+		name, value, _ := strings.Cut(pair, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if !slices.Contains(secretFields, name) {
+			continue
+		}
+		out = append(out, value) // as written, and unescaped
+		if v, err := url.QueryUnescape(value); err == nil && v != value {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // tokenRequest says whether an exchange asks an OAuth token endpoint for a token.
 func tokenRequest(ex Exchange) bool {
 	return ex.Request != nil && ex.Request.URL != nil && (strings.HasSuffix(ex.Request.URL.Path, "/token") ||
@@ -576,6 +599,10 @@ func tokenRequest(ex Exchange) bool {
 
 // credentialHeaders are the request fields whose values are credentials.
 var credentialHeaders = []string{"Authorization", "Proxy-Authorization"}
+
+// cookieHeaders are the fields whose cookie values are a session's secrets: a report shows
+// their names only.
+var cookieHeaders = []string{"Cookie", "Set-Cookie"}
 
 // credentials are the secrets of a credentials field: what follows the scheme ("Bearer x",
 // "Basic y"), whatever whitespace parts them, of each comma-separated credential; a bare value
@@ -617,6 +644,27 @@ func kept(h http.Header) map[string]string {
 				}
 			}
 			h.Add(name, strings.Join(shown, ", "))
+		}
+	}
+	for _, name := range cookieHeaders {
+		values := h.Values(name)
+		if len(values) == 0 {
+			continue
+		}
+		if !cloned {
+			h, cloned = h.Clone(), true
+		}
+		h.Del(name)
+		for _, v := range values {
+			var shown []string
+			for _, c := range strings.Split(v, ";") {
+				if n, _, ok := strings.Cut(strings.TrimSpace(c), "="); ok {
+					shown = append(shown, n+"="+redact.Redacted)
+				} else {
+					shown = append(shown, strings.TrimSpace(c)) // an attribute: Secure, HttpOnly
+				}
+			}
+			h.Add(name, strings.Join(shown, "; "))
 		}
 	}
 	return harness.KeptHeader(h, nil)
