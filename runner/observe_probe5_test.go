@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func probe5Upgrade(t *testing.T, answer string) (string, []string) {
+func probe5Upgrade(t *testing.T, answer string) (got string, entries []string, stderr string) {
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, brw, err := http.NewResponseController(w).Hijack()
 		if err != nil {
@@ -20,24 +20,26 @@ func probe5Upgrade(t *testing.T, answer string) (string, []string) {
 		time.Sleep(100 * time.Millisecond)
 	}))
 	defer up.Close()
-	var stderr lockedBuffer
-	o, addr := probe2Front(t, up.URL+"/api", "", &stderr)
-	got := probeRaw(t, addr, "GET /api/machineactions/"+probeActionID+" HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+	var errs lockedBuffer
+	o, addr := probe2Front(t, up.URL+"/api", "", &errs)
+	got = probeRaw(t, addr, "GET /api/machineactions/"+probeActionID+" HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
 	res, _ := o.report()
-	var entries []string
 	for _, c := range res.Checks {
 		entries = append(entries, c.ID+" "+c.Title+" "+string(c.Outcome)+" "+c.Message)
 	}
-	return got, entries
+	return got, entries, errs.String()
 }
 
 // An upgrade the reverse proxy refuses (the upstream switches to another protocol than the one
 // asked) is titled with the upstream's 101, and its entry says the answer could not be passed
-// on and the client got 502, not that there was no response (it did).
+// on and the client got 502, not that there was no response (it did); so does stderr.
 func TestProxyRefusedUpgradeEntrySaysWhy(t *testing.T) {
-	got, entries := probe5Upgrade(t, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n")
+	got, entries, stderr := probe5Upgrade(t, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n")
 	if !strings.HasPrefix(got, "HTTP/1.1 502") {
 		t.Fatalf("client got %q", got)
+	}
+	if strings.Contains(stderr, "got no response") {
+		t.Errorf("the upstream did answer (101 to another protocol); stderr says: %q", stderr)
 	}
 	if len(entries) != 1 {
 		t.Fatalf("entries: %q", entries)

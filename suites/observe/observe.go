@@ -600,10 +600,6 @@ func tokenRequest(ex Exchange) bool {
 // credentialHeaders are the request fields whose values are credentials.
 var credentialHeaders = []string{"Authorization", "Proxy-Authorization"}
 
-// cookieHeaders are the fields whose cookie values are a session's secrets: a report shows
-// their names only.
-var cookieHeaders = []string{"Cookie", "Set-Cookie"}
-
 // credentials are the secrets of a credentials field: what follows the scheme ("Bearer x",
 // "Basic y"), whatever whitespace parts them, of each comma-separated credential; a bare value
 // of 8 bytes or more is one too.
@@ -622,10 +618,10 @@ func credentials(field string) []string {
 }
 
 // kept is a header as reports keep it, bounded as the harness's own exchanges are, with each
-// credentials field showing its schemes only.
+// credentials field showing its schemes only and each cookie its name only.
 func kept(h http.Header) map[string]string {
 	cloned := false
-	for _, name := range credentialHeaders {
+	for name, mask := range maskedHeaders {
 		values := h.Values(name)
 		if len(values) == 0 {
 			continue
@@ -635,39 +631,44 @@ func kept(h http.Header) map[string]string {
 		}
 		h.Del(name)
 		for _, v := range values {
-			var shown []string
-			for _, part := range strings.Split(v, ",") {
-				if f := strings.Fields(part); len(f) > 1 {
-					shown = append(shown, f[0]+" "+redact.Redacted)
-				} else if len(f) == 1 {
-					shown = append(shown, redact.Redacted)
-				}
-			}
-			h.Add(name, strings.Join(shown, ", "))
-		}
-	}
-	for _, name := range cookieHeaders {
-		values := h.Values(name)
-		if len(values) == 0 {
-			continue
-		}
-		if !cloned {
-			h, cloned = h.Clone(), true
-		}
-		h.Del(name)
-		for _, v := range values {
-			var shown []string
-			for _, c := range strings.Split(v, ";") {
-				if n, _, ok := strings.Cut(strings.TrimSpace(c), "="); ok {
-					shown = append(shown, n+"="+redact.Redacted)
-				} else {
-					shown = append(shown, strings.TrimSpace(c)) // an attribute: Secure, HttpOnly
-				}
-			}
-			h.Add(name, strings.Join(shown, "; "))
+			h.Add(name, mask(v))
 		}
 	}
 	return harness.KeptHeader(h, nil)
+}
+
+// maskedHeaders are the fields a report shows masked, and how.
+var maskedHeaders = map[string]func(string) string{
+	"Authorization":       schemesOnly,
+	"Proxy-Authorization": schemesOnly,
+	"Cookie":              cookieNamesOnly,
+	"Set-Cookie":          cookieNamesOnly,
+}
+
+// schemesOnly is a credentials field with each credential's scheme ("Bearer [REDACTED]").
+func schemesOnly(v string) string {
+	var shown []string
+	for _, part := range strings.Split(v, ",") {
+		if f := strings.Fields(part); len(f) > 1 {
+			shown = append(shown, f[0]+" "+redact.Redacted)
+		} else if len(f) == 1 {
+			shown = append(shown, redact.Redacted)
+		}
+	}
+	return strings.Join(shown, ", ")
+}
+
+// cookieNamesOnly is a cookie field with each cookie's name, its attributes kept (Secure...).
+func cookieNamesOnly(v string) string {
+	var shown []string
+	for _, c := range strings.Split(v, ";") {
+		if n, _, ok := strings.Cut(strings.TrimSpace(c), "="); ok {
+			shown = append(shown, n+"="+redact.Redacted)
+		} else {
+			shown = append(shown, strings.TrimSpace(c))
+		}
+	}
+	return strings.Join(shown, "; ")
 }
 
 func curl(ex Exchange) string {
